@@ -1,0 +1,4 @@
+"""CX Warehouse: the Dagster-independent core (sample generator, ingest, publishing, models).
+
+Nothing in this package imports Dagster, so it can be used from plain scripts and unit tests.
+"""
