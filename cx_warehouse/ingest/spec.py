@@ -346,9 +346,7 @@ def raw_table_ddl(spec: ExtractSpec) -> list[str]:
     cols = [f"{c.name} {DUCKDB_TYPES[c.type]}" for c in spec.columns if c.type is not ColType.JSON]
     lineage = [f"{name} {typ}" for name, typ in LINEAGE_COLUMNS]
     ddl = [f"create table if not exists {RAW_SCHEMA}.{spec.name} ({', '.join(cols + lineage)})"]
-    parent_key = [c for c in spec.columns if c.key] + [
-        c for c in spec.columns if c.name == "updated_at"
-    ]
+    parent_key = [c for c in spec.columns if c.key] + [c for c in spec.columns if c.name == "updated_at"]
     for col in spec.columns:
         if col.type is not ColType.JSON:
             continue
@@ -358,9 +356,7 @@ def raw_table_ddl(spec: ExtractSpec) -> list[str]:
             + [f"{col.name.rstrip('s')}_no integer"]
             + [f"{c.name} {DUCKDB_TYPES[c.type]}" for c in col.children]
         )
-        ddl.append(
-            f"create table if not exists {RAW_SCHEMA}.{child} ({', '.join(child_cols + lineage)})"
-        )
+        ddl.append(f"create table if not exists {RAW_SCHEMA}.{child} ({', '.join(child_cols + lineage)})")
     return ddl
 
 

@@ -15,8 +15,10 @@ class CxDbtTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            # Each raw table is an ingest asset of the same name (raw/<table>).
-            return dg.AssetKey([RAW_GROUP, dbt_resource_props["name"]])
+            # A source names its producing asset in meta.dagster.asset_key (e.g. a Python-built mart);
+            # otherwise it is a raw table, loaded by the ingest asset of the same name (raw/<table>).
+            declared = dbt_resource_props.get("meta", {}).get("dagster", {}).get("asset_key")
+            return dg.AssetKey(declared) if declared else dg.AssetKey([RAW_GROUP, dbt_resource_props["name"]])
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:

@@ -5,7 +5,7 @@ from datetime import date
 
 import dagster as dg
 
-from cx_warehouse.ingest import FileResult, ensure_raw_schema, load_day
+from cx_warehouse.ingest import FileResult, ensure_raw_schema, load_all
 from cx_warehouse.ingest.spec import EXTRACTS
 from orchestration.partitions import BUSINESS_DATE
 from orchestration.resources import LandingResource, WarehouseResource
@@ -109,9 +109,7 @@ def ingest_extracts(
     with warehouse.connect() as con:
         ensure_raw_schema(con)
         for extract in extracts:
-            results: list[FileResult] = []
-            for day in days:
-                results.extend(load_day(con, landing.path, extract, day, run_id=context.run_id))
+            results = load_all(con, landing.path, context.run_id, extracts=[extract], dates=days)
             context.log.info(
                 f"{extract}: {len(results)} file(s), {sum(r.rows_loaded for r in results)} rows loaded, "
                 f"{sum(r.rows_rejected for r in results)} rejected"
