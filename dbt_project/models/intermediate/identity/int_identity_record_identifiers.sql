@@ -1,0 +1,488 @@
+-- Every identifier observed on every staging record: one row per staging record and normalised identifier.
+-- The identity graph is built from the records of the graph sources (identifiers observed together on one
+-- record are linked); privacy requests are records too (so that they can be attributed) but never link anything.
+-- Identifiers are already normalised in staging (e-mail lower-case, phone E.164, social handle `x:handle`).
+-- Two web-event links carry identifiers of another channel, both exact:
+-- * an `order_complete` event's confirmation URL (`/afrekenen/bedankt?order=<order_id>`) names the webshop order
+--   the visit placed: the event carries that order's account_id and e-mail address;
+-- * a landing event of a visit opened from an e-mail (`utm_source = email`) carries the e-mail address of the
+--   click event of the same campaign (`utm_campaign` = campaign_id) at the same second, when exactly one click
+--   and one landing event match each other. This one attributes the landing event but links nothing
+--   (is_graph_source false): campaign mail goes to an address, and a family address is read by whoever is home,
+--   so the visitor's cookie need not belong to the address's customer. Set var `identity_link_email_clicks` to
+--   true to let it link (more recall, less precision: see the identity test report).
+
+with
+
+crm_customer_versions as (
+
+    select * from {{ ref('stg_crm__customer_versions') }}
+
+),
+
+crm_customers as (
+
+    select * from {{ ref('stg_crm__customers') }}
+
+),
+
+webshop_orders as (
+
+    select * from {{ ref('stg_webshop__orders') }}
+
+),
+
+web_events as (
+
+    select * from {{ ref('stg_web__events') }}
+
+),
+
+pos_transaction_lines as (
+
+    select * from {{ ref('stg_pos__transaction_lines') }}
+
+),
+
+contact_center_contacts as (
+
+    select * from {{ ref('stg_contact_center__contacts') }}
+
+),
+
+email_events as (
+
+    select * from {{ ref('stg_esp__email_events') }}
+
+),
+
+social_messages as (
+
+    select * from {{ ref('stg_social__messages') }}
+
+),
+
+survey_responses as (
+
+    select * from {{ ref('stg_survey__responses') }}
+
+),
+
+privacy_requests as (
+
+    select * from {{ ref('stg_privacy__requests') }}
+
+),
+
+-- one wide row per record: the identifiers it carries, when it happened, and whether that was the customer's
+-- own doing (activity: used for first/last seen) or a purchase
+
+crm_version_records as (
+
+    select
+        'stg_crm__customer_versions' as source_model,
+        {{ dbt.concat([
+            'crm_id',
+            "':'",
+            "coalesce(cast(updated_at_local as " ~ dbt.type_string() ~ "), '')",
+        ]) }} as record_id,
+        coalesce(updated_at, created_at) as observed_at,
+        false as is_customer_activity,
+        false as is_purchase,
+        true as is_graph_source,
+        crm_id,
+        cast(null as {{ dbt.type_string() }}) as account_id,
+        loyalty_card_no,
+        cast(null as {{ dbt.type_string() }}) as anonymous_id,
+        email,
+        phone,
+        cast(null as {{ dbt.type_string() }}) as social_handle
+    from crm_customer_versions
+
+),
+
+crm_customer_records as (
+
+    select
+        'stg_crm__customers' as source_model,
+        crm_id as record_id,
+        created_at as observed_at,
+        true as is_customer_activity,
+        false as is_purchase,
+        true as is_graph_source,
+        crm_id,
+        cast(null as {{ dbt.type_string() }}) as account_id,
+        loyalty_card_no,
+        cast(null as {{ dbt.type_string() }}) as anonymous_id,
+        email,
+        phone,
+        cast(null as {{ dbt.type_string() }}) as social_handle
+    from crm_customers
+
+),
+
+webshop_order_records as (
+
+    select
+        'stg_webshop__orders' as source_model,
+        order_id as record_id,
+        ordered_at as observed_at,
+        true as is_customer_activity,
+        not coalesce(is_cancelled, false) as is_purchase,
+        true as is_graph_source,
+        cast(null as {{ dbt.type_string() }}) as crm_id,
+        account_id,
+        cast(null as {{ dbt.type_string() }}) as loyalty_card_no,
+        cast(null as {{ dbt.type_string() }}) as anonymous_id,
+        email,
+        cast(null as {{ dbt.type_string() }}) as phone,
+        cast(null as {{ dbt.type_string() }}) as social_handle
+    from webshop_orders
+
+),
+
+web_event_records as (
+
+    select
+        'stg_web__events' as source_model,
+        event_id as record_id,
+        occurred_at as observed_at,
+        true as is_customer_activity,
+        false as is_purchase,
+        true as is_graph_source,
+        cast(null as {{ dbt.type_string() }}) as crm_id,
+        account_id,
+        cast(null as {{ dbt.type_string() }}) as loyalty_card_no,
+        anonymous_id,
+        cast(null as {{ dbt.type_string() }}) as email,
+        cast(null as {{ dbt.type_string() }}) as phone,
+        cast(null as {{ dbt.type_string() }}) as social_handle
+    from web_events
+
+),
+
+-- POS: one record per receipt (transaction_id), with the loyalty card(s) scanned on any of its lines
+pos_receipts as (
+
+    select
+        transaction_id,
+        min(registered_at) as registered_at,
+        max(case when not is_return then 1 else 0 end) as has_sale_line
+    from pos_transaction_lines
+    group by transaction_id
+
+),
+
+pos_receipt_cards as (
+
+    select distinct
+        transaction_id,
+        loyalty_card_no
+    from pos_transaction_lines
+    where loyalty_card_no is not null
+
+),
+
+pos_transaction_records as (
+
+    select
+        'stg_pos__transaction_lines' as source_model,
+        pos_receipts.transaction_id as record_id,
+        pos_receipts.registered_at as observed_at,
+        true as is_customer_activity,
+        pos_receipts.has_sale_line = 1 as is_purchase,
+        true as is_graph_source,
+        cast(null as {{ dbt.type_string() }}) as crm_id,
+        cast(null as {{ dbt.type_string() }}) as account_id,
+        pos_receipt_cards.loyalty_card_no,
+        cast(null as {{ dbt.type_string() }}) as anonymous_id,
+        cast(null as {{ dbt.type_string() }}) as email,
+        cast(null as {{ dbt.type_string() }}) as phone,
+        cast(null as {{ dbt.type_string() }}) as social_handle
+    from pos_receipts
+    inner join pos_receipt_cards
+        on pos_receipts.transaction_id = pos_receipt_cards.transaction_id
+
+),
+
+contact_records as (
+
+    select
+        'stg_contact_center__contacts' as source_model,
+        contact_id as record_id,
+        started_at as observed_at,
+        true as is_customer_activity,
+        false as is_purchase,
+        true as is_graph_source,
+        crm_id,
+        cast(null as {{ dbt.type_string() }}) as account_id,
+        cast(null as {{ dbt.type_string() }}) as loyalty_card_no,
+        cast(null as {{ dbt.type_string() }}) as anonymous_id,
+        customer_email as email,
+        customer_phone as phone,
+        cast(null as {{ dbt.type_string() }}) as social_handle
+    from contact_center_contacts
+
+),
+
+email_event_records as (
+
+    select
+        'stg_esp__email_events' as source_model,
+        event_id as record_id,
+        occurred_at as observed_at,
+        -- sends, deliveries and bounces are the sender's doing, not the customer's
+        event_type in ('open', 'click', 'unsubscribe', 'complaint') as is_customer_activity,
+        false as is_purchase,
+        true as is_graph_source,
+        cast(null as {{ dbt.type_string() }}) as crm_id,
+        cast(null as {{ dbt.type_string() }}) as account_id,
+        cast(null as {{ dbt.type_string() }}) as loyalty_card_no,
+        cast(null as {{ dbt.type_string() }}) as anonymous_id,
+        email,
+        cast(null as {{ dbt.type_string() }}) as phone,
+        cast(null as {{ dbt.type_string() }}) as social_handle
+    from email_events
+
+),
+
+-- social: identifiers are attributed per conversation (the customer's inbound handle and the e-mail address an
+-- agent linked), and every message of the conversation carries them
+social_conversation_identifiers as (
+
+    select
+        conversation_id,
+        'social_handle' as id_type,
+        social_handle as id_value
+    from social_messages
+    where social_handle is not null
+    union
+    select
+        conversation_id,
+        'email' as id_type,
+        linked_email as id_value
+    from social_messages
+    where linked_email is not null
+
+),
+
+social_identifier_rows as (
+
+    select
+        'stg_social__messages' as source_model,
+        social_messages.message_id as record_id,
+        social_messages.sent_at as observed_at,
+        coalesce(social_messages.is_inbound, false) as is_customer_activity,
+        false as is_purchase,
+        true as is_graph_source,
+        social_conversation_identifiers.id_type,
+        social_conversation_identifiers.id_value
+    from social_messages
+    inner join social_conversation_identifiers
+        on social_messages.conversation_id = social_conversation_identifiers.conversation_id
+
+),
+
+web_order_links as (
+
+    select
+        web_events.event_id,
+        web_events.occurred_at,
+        webshop_orders.account_id,
+        webshop_orders.email
+    from web_events
+    inner join webshop_orders
+        on {{ dbt.split_part('web_events.url', "'order='", 2) }} = webshop_orders.order_id
+    where web_events.event_type = 'order_complete'
+        and web_events.url like '%order=%'
+
+),
+
+email_click_candidates as (
+
+    select
+        web_events.event_id as web_event_id,
+        web_events.occurred_at,
+        email_events.email,
+        count(*) over (partition by web_events.event_id) as clicks_matching_visit,
+        count(*) over (partition by email_events.event_id) as visits_matching_click
+    from web_events
+    inner join email_events
+        on web_events.utm_campaign = email_events.campaign_id
+        and web_events.occurred_at = email_events.occurred_at
+    where web_events.utm_source = 'email'
+        and email_events.event_type = 'click'
+        and email_events.email is not null
+
+),
+
+linked_web_identifier_rows as (
+
+    select
+        'stg_web__events' as source_model,
+        event_id as record_id,
+        occurred_at as observed_at,
+        true as is_customer_activity,
+        false as is_purchase,
+        true as is_graph_source,
+        'account_id' as id_type,
+        account_id as id_value
+    from web_order_links
+    where account_id is not null
+    union all
+    select
+        'stg_web__events' as source_model,
+        event_id as record_id,
+        occurred_at as observed_at,
+        true as is_customer_activity,
+        false as is_purchase,
+        true as is_graph_source,
+        'email' as id_type,
+        email as id_value
+    from web_order_links
+    where email is not null
+    union all
+    select
+        'stg_web__events' as source_model,
+        web_event_id as record_id,
+        occurred_at as observed_at,
+        true as is_customer_activity,
+        false as is_purchase,
+        {{ 'true' if var('identity_link_email_clicks', false) else 'false' }} as is_graph_source,
+        'email' as id_type,
+        email as id_value
+    from email_click_candidates
+    where clicks_matching_visit = 1
+        and visits_matching_click = 1
+
+),
+
+survey_records as (
+
+    select
+        'stg_survey__responses' as source_model,
+        response_id as record_id,
+        responded_at as observed_at,
+        true as is_customer_activity,
+        false as is_purchase,
+        true as is_graph_source,
+        crm_id,
+        cast(null as {{ dbt.type_string() }}) as account_id,
+        cast(null as {{ dbt.type_string() }}) as loyalty_card_no,
+        cast(null as {{ dbt.type_string() }}) as anonymous_id,
+        respondent_email as email,
+        cast(null as {{ dbt.type_string() }}) as phone,
+        cast(null as {{ dbt.type_string() }}) as social_handle
+    from survey_responses
+
+),
+
+privacy_request_records as (
+
+    select
+        'stg_privacy__requests' as source_model,
+        request_id as record_id,
+        received_at as observed_at,
+        false as is_customer_activity,
+        false as is_purchase,
+        false as is_graph_source,
+        crm_id,
+        cast(null as {{ dbt.type_string() }}) as account_id,
+        cast(null as {{ dbt.type_string() }}) as loyalty_card_no,
+        cast(null as {{ dbt.type_string() }}) as anonymous_id,
+        email,
+        cast(null as {{ dbt.type_string() }}) as phone,
+        cast(null as {{ dbt.type_string() }}) as social_handle
+    from privacy_requests
+
+),
+
+wide_records as (
+
+    select * from crm_version_records
+    union all
+    select * from crm_customer_records
+    union all
+    select * from webshop_order_records
+    union all
+    select * from web_event_records
+    union all
+    select * from pos_transaction_records
+    union all
+    select * from contact_records
+    union all
+    select * from email_event_records
+    union all
+    select * from survey_records
+    union all
+    select * from privacy_request_records
+
+),
+
+-- unpivot: one row per record and identifier
+{% set id_types = [
+    'crm_id', 'account_id', 'loyalty_card_no', 'anonymous_id', 'email', 'phone', 'social_handle',
+] %}
+long_records as (
+
+    {% for id_type in id_types %}
+    select
+        source_model,
+        record_id,
+        observed_at,
+        is_customer_activity,
+        is_purchase,
+        is_graph_source,
+        '{{ id_type }}' as id_type,
+        {{ id_type }} as id_value
+    from wide_records
+    where {{ id_type }} is not null
+    {{ 'union all' if not loop.last }}
+    {% endfor %}
+    union all
+    select
+        source_model,
+        record_id,
+        observed_at,
+        is_customer_activity,
+        is_purchase,
+        is_graph_source,
+        id_type,
+        id_value
+    from social_identifier_rows
+    union all
+    select
+        source_model,
+        record_id,
+        observed_at,
+        is_customer_activity,
+        is_purchase,
+        is_graph_source,
+        id_type,
+        id_value
+    from linked_web_identifier_rows
+
+),
+
+final as (
+
+    select
+        source_model,
+        record_id,
+        id_type,
+        id_value,
+        {{ identity_node_id('id_type', 'id_value') }} as node_id,
+        min(observed_at) as observed_at,
+        max(case when is_customer_activity then 1 else 0 end) = 1 as is_customer_activity,
+        max(case when is_purchase then 1 else 0 end) = 1 as is_purchase,
+        max(case when is_graph_source then 1 else 0 end) = 1 as is_graph_source
+    from long_records
+    group by
+        source_model,
+        record_id,
+        id_type,
+        id_value
+
+)
+
+select * from final
