@@ -1,0 +1,117 @@
+-- Web events cut into sessions: one row per web event (stg_web__events) with its session.
+--
+-- Session rule (30 minutes of inactivity): the events of one browser (the cookie, anonymous_id) ordered by
+-- time form one session as long as each event follows the previous one by LESS than 30 minutes; a gap of
+-- 30:00 or more starts a new session. Sessions are not cut at midnight or when a campaign changes.
+-- An event without a cookie is grouped by its account (logged in), else it is a session of its own; an event
+-- without a time is a session of its own. session_id is a hash of the session's first event_id.
+
+with
+
+web_events as (
+
+    select * from {{ ref('stg_web__events') }}
+
+),
+
+keyed as (
+
+    select
+        web_events.*,
+        coalesce(
+            {{ dbt.concat(["'cookie:'", 'web_events.anonymous_id']) }},
+            {{ dbt.concat(["'account:'", 'web_events.account_id']) }},
+            {{ dbt.concat(["'event:'", 'web_events.event_id']) }}
+        ) as visitor_id
+    from web_events
+
+),
+
+lagged as (
+
+    select
+        keyed.*,
+        lag(keyed.occurred_at) over (
+            partition by keyed.visitor_id
+            order by keyed.occurred_at nulls last, keyed.event_id
+        ) as previous_occurred_at
+    from keyed
+
+),
+
+flagged as (
+
+    select
+        lagged.*,
+        case
+            when lagged.occurred_at is null or lagged.previous_occurred_at is null then 1
+            when lagged.occurred_at >= {{ dbt.dateadd('minute', 30, 'lagged.previous_occurred_at') }} then 1
+            else 0
+        end as is_session_start
+    from lagged
+
+),
+
+numbered as (
+
+    select
+        flagged.*,
+        sum(flagged.is_session_start) over (
+            partition by flagged.visitor_id
+            order by flagged.occurred_at nulls last, flagged.event_id
+            rows between unbounded preceding and current row
+        ) as visitor_session_no
+    from flagged
+
+),
+
+session_starts as (
+
+    select
+        visitor_id,
+        visitor_session_no,
+        event_id as first_event_id
+    from numbered
+    where is_session_start = 1
+
+),
+
+final as (
+
+    select
+
+        ---------- ids
+        numbered.event_id,
+        {{ journeys_key(["'web_session'", 'session_starts.first_event_id']) }} as session_id,
+        numbered.visitor_id,
+        numbered.visitor_session_no,
+        numbered.anonymous_id,
+        numbered.account_id,
+        numbered.sku,
+
+        ---------- strings
+        numbered.event_type,
+        numbered.url,
+        numbered.utm_source,
+        numbered.utm_campaign,
+
+        ---------- numerics
+        case
+            when numbered.is_session_start = 0
+                then {{ dbt.datediff('numbered.previous_occurred_at', 'numbered.occurred_at', 'second') }}
+        end as seconds_since_previous_event,
+
+        ---------- booleans
+        numbered.is_session_start = 1 as is_session_start,
+
+        ---------- timestamps
+        numbered.occurred_at
+
+    from numbered
+    inner join session_starts
+        on numbered.visitor_id = session_starts.visitor_id
+        and numbered.visitor_session_no = session_starts.visitor_session_no
+
+)
+
+select * from final
