@@ -1,0 +1,286 @@
+"""The quality gate: run every suite, drift comparison and PII guard that must pass before a publish.
+
+Used two ways: by the Dagster asset checks (one suite at a time, results shown in the UI), and by
+:func:`cx_warehouse.publish.publish`, which calls :func:`audit` and refuses to publish unless it passed. With
+``reuse=True`` the audit takes the results the checks stored for the same run id and only runs what is
+missing, so a publish is never ungated (e.g. the publish asset materialized on its own) and never pays twice.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from cx_warehouse.publish.registry import BI_SCHEMA, PUBLISHED_TABLES, PublishedTable
+from cx_warehouse.quality import drift, pii
+from cx_warehouse.quality.report import load_outcome, quality_root, write_outcome
+from cx_warehouse.quality.results import ExpectationOutcome, SuiteOutcome
+from cx_warehouse.quality.suites import SUITES_BY_TABLE, SuiteParams, SuiteSpec
+
+
+@contextmanager
+def read_only(path: str | os.PathLike[str]) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection (many readers may share a DuckDB file; only a writer is exclusive)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con.execute("set TimeZone = 'UTC'")  # (config={"TimeZone": ...} at connect fails on DuckDB 2.0)
+        yield con
+    finally:
+        con.close()
+
+
+def relation_exists(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
+    schema, _, table = relation.partition(".")
+    row = con.execute(
+        """select count(*) from information_schema.tables
+           where table_catalog = current_database() and table_schema = ? and table_name = ?""",
+        [schema, table],
+    ).fetchall()[0]
+    return bool(row and row[0])
+
+
+def suite_params(con: duckdb.DuckDBPyConnection) -> SuiteParams:
+    if not relation_exists(con, "marts.dim_customer"):
+        return SuiteParams(dim_customer_rows=0, eligible_customers=0)
+    columns = {c for c, _ in pii.relation_columns(con, "marts", "dim_customer")}
+    opted_out = "coalesce(is_profiling_opted_out, false)" if "is_profiling_opted_out" in columns else "false"
+    total, eligible = con.execute(
+        f"select count(distinct customer_key), count(distinct customer_key) filter (where not {opted_out}) "
+        "from marts.dim_customer"
+    ).fetchall()[0]
+    return SuiteParams(dim_customer_rows=int(total), eligible_customers=int(eligible))
+
+
+def _failed(suite: str, table: str, run_id: str, error: str, started: float) -> SuiteOutcome:
+    return SuiteOutcome(suite, table, False, run_id, error=error, duration_s=time.perf_counter() - started)
+
+
+def run_suite(
+    con: duckdb.DuckDBPyConnection,
+    spec: SuiteSpec,
+    params: SuiteParams,
+    *,
+    run_id: str,
+    report_dir: Path | None,
+) -> SuiteOutcome:
+    """Validate one GX suite on its frame; any error is a failed outcome, never a pass."""
+    from cx_warehouse.quality.gx_runner import validate_frame
+
+    started = time.perf_counter()
+    missing = [r for r in spec.requires if not relation_exists(con, r)]
+    gx_result = None
+    if missing:
+        outcome = _failed(
+            spec.name, spec.table, run_id, f"missing relation(s): {', '.join(missing)}", started
+        )
+    else:
+        try:
+            frame = con.sql(spec.frame_sql).df()
+            suite = spec.build(params, list(frame.columns))
+            success, expectations, gx_result = validate_frame(frame, suite, spec.index_columns)
+            outcome = SuiteOutcome(
+                spec.name, spec.table, success, run_id, rows=len(frame), expectations=expectations
+            )
+        except Exception as exc:  # a suite that cannot run has not passed
+            detail = traceback.format_exception_only(exc)[-1].strip()
+            outcome = _failed(spec.name, spec.table, run_id, detail, started)
+    outcome.duration_s = round(time.perf_counter() - started, 3)
+    if report_dir is not None:
+        write_outcome(report_dir, outcome, gx_result)
+    return outcome
+
+
+def drift_suite_name(table: str) -> str:
+    return f"drift__{table}"
+
+
+def run_drift(
+    con: duckdb.DuckDBPyConnection,
+    table: PublishedTable,
+    previous_publish_path: str | os.PathLike[str] | None,
+    *,
+    run_id: str,
+    report_dir: Path | None,
+    accept_drift: bool = False,
+) -> SuiteOutcome:
+    """Compare tonight's mart with the previously published table within :mod:`drift`'s documented bounds."""
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+    import pandas as pd
+
+    from cx_warehouse.quality.gx_runner import validate_frame
+
+    started = time.perf_counter()
+    name = drift_suite_name(table.name)
+    gx_result = None
+    try:
+        schema, _, relation = table.mart.partition(".")
+        current = drift.table_stats(con, schema, relation, table.name)
+        if current is None:
+            raise LookupError(f"{table.mart} does not exist")
+        previous = None
+        if previous_publish_path is not None and Path(previous_publish_path).exists():
+            with read_only(previous_publish_path) as prev:
+                previous = drift.table_stats(prev, "main", table.name, table.name)
+        bounds = drift.bounds_for(table.name)
+        values, notes = drift.compare(current, previous, bounds)
+        if not values:
+            outcome = SuiteOutcome(name, table.name, True, run_id, rows=1, notes=notes, skipped=True)
+        else:
+            frame = pd.DataFrame([values])
+            suite = gx.ExpectationSuite(
+                name=name,
+                expectations=[
+                    gxe.ExpectColumnValuesToBeBetween(
+                        column=f"{b.metric}_{b.kind}", min_value=b.low, max_value=b.high, notes=b.description
+                    )
+                    for b in bounds
+                    if f"{b.metric}_{b.kind}" in values
+                ],
+            )
+            success, expectations, gx_result = validate_frame(frame, suite)
+            for e in expectations:
+                metric = (e.column or "").rsplit("_", 1)[0]
+                e.observed = {
+                    "previous": previous.get(metric) if previous else None,
+                    "tonight": current.get(metric),
+                }
+            if not success and accept_drift:
+                notes.append("drift outside bounds ACCEPTED by the run tag cx/accept_drift=true")
+                success = True
+            outcome = SuiteOutcome(
+                name, table.name, success, run_id, rows=1, expectations=expectations, notes=notes
+            )
+    except Exception as exc:
+        outcome = _failed(name, table.name, run_id, traceback.format_exception_only(exc)[-1].strip(), started)
+    outcome.duration_s = round(time.perf_counter() - started, 3)
+    if report_dir is not None:
+        write_outcome(report_dir, outcome, gx_result)
+    return outcome
+
+
+def pii_suite_name(relation_name: str) -> str:
+    return f"pii_guard__{relation_name}"
+
+
+def run_pii_guard(
+    con: duckdb.DuckDBPyConnection,
+    relation_name: str,
+    *,
+    run_id: str,
+    report_dir: Path | None,
+    schema: str = BI_SCHEMA,
+) -> SuiteOutcome:
+    """No direct personal data in ``schema.relation_name``, by column name and by content."""
+    started = time.perf_counter()
+    name = pii_suite_name(relation_name)
+    try:
+        findings = pii.scan_relation(con, schema, relation_name)
+        columns = pii.relation_columns(con, schema, relation_name)
+        expectations = [
+            ExpectationOutcome(
+                expectation=f"no_direct_personal_data_by_{f.how.replace('column ', '')}",
+                success=False,
+                column=f.column,
+                kwargs={"rule": f.rule},
+                observed=f.describe(),
+                unexpected_count=f.rows or None,
+                sample=[{"column": f.column, "masked_value": v} for v in f.examples],
+            )
+            for f in findings
+        ]
+        if not findings:
+            expectations = [
+                ExpectationOutcome(
+                    "no_direct_personal_data",
+                    True,
+                    observed=f"{len(columns)} column(s) checked by name and content",
+                )
+            ]
+        outcome = SuiteOutcome(name, relation_name, not findings, run_id, expectations=expectations)
+    except Exception as exc:
+        outcome = _failed(
+            name, relation_name, run_id, traceback.format_exception_only(exc)[-1].strip(), started
+        )
+    outcome.duration_s = round(time.perf_counter() - started, 3)
+    if report_dir is not None:
+        write_outcome(report_dir, outcome)
+    return outcome
+
+
+@dataclass
+class GateReport:
+    run_id: str
+    outcomes: list[SuiteOutcome] = field(default_factory=list)
+    report_dir: Path | None = None
+
+    @property
+    def passed(self) -> bool:
+        return all(o.success for o in self.outcomes)
+
+    @property
+    def failed(self) -> list[SuiteOutcome]:
+        return [o for o in self.outcomes if not o.success]
+
+    def reasons(self) -> list[str]:
+        return [o.reason() for o in self.failed]
+
+
+def audit(
+    warehouse_path: str | os.PathLike[str],
+    publish_path: str | os.PathLike[str] | None,
+    *,
+    run_id: str,
+    report_root: Path | None = None,
+    tables: Sequence[PublishedTable] = PUBLISHED_TABLES,
+    reuse: bool = False,
+    accept_drift: bool = False,
+) -> GateReport:
+    """Run the whole gate on the warehouse: every suite of every table, drift, PII guard of every BI relation.
+
+    A contract table whose mart does not exist fails the gate. Results go to ``<report_root>/<run_id>/``
+    (default: ``quality/`` beside ``publish_path``); with ``reuse``, results already there are taken as is.
+    """
+    root = report_root or (quality_root(publish_path) if publish_path is not None else None)
+    report_dir = root / run_id if root is not None else None
+    report = GateReport(run_id=run_id, report_dir=report_dir)
+
+    def stored(suite: str) -> SuiteOutcome | None:
+        return load_outcome(report_dir, suite) if reuse and report_dir is not None else None
+
+    with read_only(warehouse_path) as con:
+        params: SuiteParams | None = None
+        for table in tables:
+            if not relation_exists(con, table.mart):
+                if table.contract:
+                    report.outcomes.append(
+                        SuiteOutcome(
+                            table.name, table.name, False, run_id, error=f"{table.mart} does not exist"
+                        )
+                    )
+                continue
+            for spec in SUITES_BY_TABLE.get(table.name, ()):
+                outcome = stored(spec.name)
+                if outcome is None:
+                    params = params or suite_params(con)
+                    outcome = run_suite(con, spec, params, run_id=run_id, report_dir=report_dir)
+                report.outcomes.append(outcome)
+            outcome = stored(drift_suite_name(table.name))
+            if outcome is None:
+                outcome = run_drift(
+                    con, table, publish_path, run_id=run_id, report_dir=report_dir, accept_drift=accept_drift
+                )
+            report.outcomes.append(outcome)
+        for relation in pii.list_relations(con, BI_SCHEMA):
+            outcome = stored(pii_suite_name(relation))
+            if outcome is None:
+                outcome = run_pii_guard(con, relation, run_id=run_id, report_dir=report_dir)
+            report.outcomes.append(outcome)
+    return report

@@ -1,0 +1,419 @@
+"""The Great Expectations suites that gate the published marts, as code: one function per suite.
+
+Each :class:`SuiteSpec` pairs a SQL query (what is validated: the mart's rows plus derived columns for the
+cross-table rules, computed by DuckDB) with a function that lists the suite's expectations explicitly. The
+derived columns are named with a leading underscore and are always non-null booleans or numbers, so that an
+expectation on them can only pass when every row satisfies the rule:
+
+==========================  ==========================================================================
+``_in_dim_customer``        the row's customer_key exists in ``marts.dim_customer``
+``_profiling_opted_out``    the customer asked not to be profiled (``dim_customer``)
+``_customer_known``         customer_key is null (anonymous) or exists in ``dim_customer``
+``_occurs_in_future``       the event is more than a day in the future (a time-zone or parsing bug)
+==========================  ==========================================================================
+
+Bounds (ranges, row counts, drift) are the numbers written in the expectations below and in
+:mod:`cx_warehouse.quality.drift`; change them there, in review.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import great_expectations as gx
+
+SURVEY_TYPES = ["relationship_nps", "post_contact", "post_delivery", "post_store_visit"]
+BOOLEAN = [True, False]
+LIFECYCLE_STAGES = ["new", "active", "at_risk", "lapsed", "churned"]  # dim_customer's documented stages
+
+# Score columns and their ranges (contract: NPS -100..100, CSAT 1-5, CES 1-7, the three E's 1-5).
+SATISFACTION_SCORE_RANGES: dict[str, tuple[float, float]] = {
+    "nps": (-100, 100),
+    "csat_avg": (1, 5),
+    "ces_avg": (1, 7),
+    "effectiveness_avg": (1, 5),
+    "ease_avg": (1, 5),
+    "emotion_avg": (1, 5),
+}
+# The customer-level satisfaction table is not in the contract yet: a score column is recognised by its name
+# (``csat_avg``, ``last_csat``, ``avg_ces``, ``nps_score``...) and must lie in its instrument's range.
+CUSTOMER_SCORE_RULES: tuple[tuple[str, float, float], ...] = (
+    (r"^nps$", -100, 100),  # an NPS index over the customer's responses
+    (r"nps_(score|avg|mean|last|latest)$|^(avg|mean|last|latest)_nps(_score)?$", 0, 10),  # a 0-10 answer
+    (r"(^|_)csat(_|$)", 1, 5),
+    (r"(^|_)ces(_|$)", 1, 7),
+    (r"(^|_)(effectiveness|ease|emotion)(_|$)", 1, 5),
+)
+
+
+@dataclass(frozen=True)
+class SuiteParams:
+    """Numbers a suite needs from outside its own frame (read from the warehouse before validating)."""
+
+    dim_customer_rows: int
+    eligible_customers: int  # dim_customer rows not opted out of profiling
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    name: str
+    table: str  # the published table (registry name) this suite gates
+    description: str
+    frame_sql: str
+    build: Callable[[SuiteParams, Sequence[str]], gx.ExpectationSuite]
+    index_columns: tuple[str, ...]
+    requires: tuple[str, ...]  # warehouse relations the frame reads
+
+
+def _suite(name: str, expectations: list[Any]) -> gx.ExpectationSuite:
+    import great_expectations as gx
+
+    return gx.ExpectationSuite(name=name, expectations=expectations)
+
+
+def _exists(gxe: Any, columns: Sequence[str]) -> list[Any]:
+    return [gxe.ExpectColumnToExist(column=c) for c in columns]
+
+
+def _key(gxe: Any, column: str) -> list[Any]:
+    return [gxe.ExpectColumnValuesToNotBeNull(column=column), gxe.ExpectColumnValuesToBeUnique(column=column)]
+
+
+# ---------------------------------------------------------------------------------------------- dim_customer
+
+DIM_CUSTOMER_SQL = """
+select
+    customer_key, first_seen_at, last_seen_at, lifecycle_stage,
+    is_marketing_opted_in, is_profiling_opted_out, postcode_area
+from marts.dim_customer
+"""
+
+
+def dim_customer_suite(params: SuiteParams, columns: Sequence[str]) -> gx.ExpectationSuite:
+    import great_expectations.expectations as gxe
+
+    return _suite(
+        "dim_customer",
+        [
+            *_exists(gxe, ["customer_key", "first_seen_at", "last_seen_at", "lifecycle_stage"]),
+            gxe.ExpectTableRowCountToBeBetween(min_value=1),
+            *_key(gxe, "customer_key"),
+            gxe.ExpectColumnValuesToNotBeNull(column="first_seen_at"),
+            # last_seen_at is null for a customer who was never active (dim_customer's documentation).
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="last_seen_at",
+                column_B="first_seen_at",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            ),
+            gxe.ExpectColumnValuesToNotBeNull(column="lifecycle_stage"),
+            gxe.ExpectColumnValuesToBeInSet(column="lifecycle_stage", value_set=LIFECYCLE_STAGES),
+            gxe.ExpectColumnValuesToNotBeNull(column="is_marketing_opted_in"),
+            gxe.ExpectColumnValuesToBeInSet(column="is_marketing_opted_in", value_set=BOOLEAN),
+            gxe.ExpectColumnValuesToNotBeNull(column="is_profiling_opted_out"),
+            gxe.ExpectColumnValuesToBeInSet(column="is_profiling_opted_out", value_set=BOOLEAN),
+            # The 4-digit area only: a full postcode here would be direct personal data.
+            gxe.ExpectColumnValuesToMatchRegex(column="postcode_area", regex=r"^[1-9][0-9]{3}$"),
+        ],
+    )
+
+
+# ------------------------------------------------------------------------------------------- fct_touchpoints
+
+FCT_TOUCHPOINTS_SQL = """
+select
+    t.touchpoint_id, t.customer_key, t.channel, t.touchpoint_type, t.occurred_at, t.journey_stage,
+    (t.customer_key is null or d.customer_key is not null) as _customer_known,
+    coalesce(t.occurred_at::timestamptz > now() + interval 1 day, false) as _occurs_in_future
+from marts.fct_touchpoints as t
+left join (select distinct customer_key from marts.dim_customer) as d on t.customer_key = d.customer_key
+"""
+
+
+def fct_touchpoints_suite(params: SuiteParams, columns: Sequence[str]) -> gx.ExpectationSuite:
+    import great_expectations.expectations as gxe
+
+    return _suite(
+        "fct_touchpoints",
+        [
+            gxe.ExpectTableRowCountToBeBetween(min_value=1),
+            *_key(gxe, "touchpoint_id"),
+            gxe.ExpectColumnValuesToNotBeNull(column="channel"),
+            gxe.ExpectColumnValuesToNotBeNull(column="touchpoint_type"),
+            gxe.ExpectColumnValuesToNotBeNull(column="occurred_at"),
+            gxe.ExpectColumnValuesToNotBeNull(column="journey_stage"),
+            gxe.ExpectColumnValuesToBeInSet(column="_customer_known", value_set=[True]),
+            gxe.ExpectColumnValuesToBeInSet(column="_occurs_in_future", value_set=[False]),
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------------------------- fct_contacts
+
+FCT_CONTACTS_SQL = """
+select
+    c.contact_id, c.customer_key, c.channel, c.reason, c.is_first_contact_resolution,
+    (c.customer_key is null or d.customer_key is not null) as _customer_known
+from marts.fct_contacts as c
+left join (select distinct customer_key from marts.dim_customer) as d on c.customer_key = d.customer_key
+"""
+
+
+def fct_contacts_suite(params: SuiteParams, columns: Sequence[str]) -> gx.ExpectationSuite:
+    import great_expectations.expectations as gxe
+
+    return _suite(
+        "fct_contacts",
+        [
+            gxe.ExpectTableRowCountToBeBetween(min_value=1),
+            *_key(gxe, "contact_id"),
+            gxe.ExpectColumnValuesToNotBeNull(column="channel"),
+            gxe.ExpectColumnValuesToNotBeNull(column="reason"),
+            gxe.ExpectColumnValuesToNotBeNull(column="is_first_contact_resolution"),
+            gxe.ExpectColumnValuesToBeInSet(column="is_first_contact_resolution", value_set=BOOLEAN),
+            gxe.ExpectColumnValuesToBeInSet(column="_customer_known", value_set=[True]),
+        ],
+    )
+
+
+# ----------------------------------------------------------------------------------------- mart_satisfaction
+
+MART_SATISFACTION_SQL = """
+select
+    "date", channel, survey_type, responses, nps_responses,
+    nps, csat_avg, ces_avg, effectiveness_avg, ease_avg, emotion_avg
+from marts.mart_satisfaction
+"""
+
+
+def mart_satisfaction_suite(params: SuiteParams, columns: Sequence[str]) -> gx.ExpectationSuite:
+    import great_expectations.expectations as gxe
+
+    grain = ["date", "channel", "survey_type"]
+    return _suite(
+        "mart_satisfaction",
+        [
+            gxe.ExpectTableRowCountToBeBetween(min_value=1),
+            *[gxe.ExpectColumnValuesToNotBeNull(column=c) for c in grain],
+            gxe.ExpectCompoundColumnsToBeUnique(column_list=grain),
+            gxe.ExpectColumnValuesToBeInSet(column="survey_type", value_set=SURVEY_TYPES),
+            gxe.ExpectColumnValuesToNotBeNull(column="responses"),
+            gxe.ExpectColumnValuesToBeBetween(column="responses", min_value=1),
+            gxe.ExpectColumnValuesToNotBeNull(column="nps_responses"),
+            gxe.ExpectColumnValuesToBeBetween(column="nps_responses", min_value=0),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="responses", column_B="nps_responses", or_equal=True
+            ),
+            *[
+                gxe.ExpectColumnValuesToBeBetween(column=c, min_value=lo, max_value=hi)
+                for c, (lo, hi) in SATISFACTION_SCORE_RANGES.items()
+            ],
+        ],
+    )
+
+
+# Completeness: every survey response of a day is counted in the mart, under some channel. A missing
+# (date, channel, survey_type) row - a day's channel dropped by a join - shows as responses short for that
+# (date, survey_type); double counting shows as a surplus. Responses are counted once per response_id in
+# stg_survey__responses, on the Europe/Amsterdam date of responded_at (the contract's grain).
+MART_SATISFACTION_COMPLETENESS_SQL = """
+with expected as (
+    select
+        cast(responded_at_local as date) as "date",
+        survey_type,
+        count(*) as expected_responses,
+        count(nps) as expected_nps_responses
+    from staging.stg_survey__responses
+    where responded_at_local is not null and survey_type is not null
+    group by 1, 2
+),
+
+in_mart as (
+    select
+        cast("date" as date) as "date",
+        survey_type,
+        sum(responses) as mart_responses,
+        sum(nps_responses) as mart_nps_responses
+    from marts.mart_satisfaction
+    group by 1, 2
+)
+
+select
+    coalesce(e."date", m."date") as "date",
+    coalesce(e.survey_type, m.survey_type) as survey_type,
+    coalesce(e.expected_responses, 0) as expected_responses,
+    coalesce(m.mart_responses, 0) as mart_responses,
+    coalesce(m.mart_responses, 0) - coalesce(e.expected_responses, 0) as responses_difference,
+    coalesce(m.mart_nps_responses, 0) - coalesce(e.expected_nps_responses, 0) as nps_responses_difference
+from expected as e
+full outer join in_mart as m on e."date" = m."date" and e.survey_type = m.survey_type
+"""
+
+
+def mart_satisfaction_completeness_suite(params: SuiteParams, columns: Sequence[str]) -> gx.ExpectationSuite:
+    import great_expectations.expectations as gxe
+
+    return _suite(
+        "mart_satisfaction_completeness",
+        [
+            gxe.ExpectTableRowCountToBeBetween(min_value=1),
+            gxe.ExpectColumnValuesToBeBetween(column="responses_difference", min_value=0, max_value=0),
+            gxe.ExpectColumnValuesToBeBetween(column="nps_responses_difference", min_value=0, max_value=0),
+        ],
+    )
+
+
+# -------------------------------------------------------------------------------- mart_customer_satisfaction
+
+MART_CUSTOMER_SATISFACTION_SQL = """
+select
+    s.*,
+    d.customer_key is not null as _in_dim_customer
+from marts.mart_customer_satisfaction as s
+left join (select distinct customer_key from marts.dim_customer) as d on s.customer_key = d.customer_key
+"""
+
+
+def customer_score_ranges(columns: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """The range each score column of the customer-level table must lie in (:data:`CUSTOMER_SCORE_RULES`)."""
+    ranges: dict[str, tuple[float, float]] = {}
+    for column in columns:
+        if column.startswith("_") or re.search(r"(^|_)(count|responses|n)$|^n_", column):
+            continue
+        for pattern, lo, hi in CUSTOMER_SCORE_RULES:
+            if re.search(pattern, column):
+                ranges[column] = (lo, hi)
+                break
+    return ranges
+
+
+def mart_customer_satisfaction_suite(params: SuiteParams, columns: Sequence[str]) -> gx.ExpectationSuite:
+    import great_expectations.expectations as gxe
+
+    counts = [c for c in columns if c == "responses" or c.endswith("_responses")]
+    return _suite(
+        "mart_customer_satisfaction",
+        [
+            gxe.ExpectTableRowCountToBeBetween(min_value=1, max_value=params.dim_customer_rows),
+            *_key(gxe, "customer_key"),
+            gxe.ExpectColumnValuesToBeInSet(column="_in_dim_customer", value_set=[True]),
+            *[gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0) for c in counts],
+            *[
+                gxe.ExpectColumnValuesToBeBetween(column=c, min_value=lo, max_value=hi)
+                for c, (lo, hi) in customer_score_ranges(columns).items()
+            ],
+        ],
+    )
+
+
+# --------------------------------------------------------------------------------------- customer_propensity
+
+CUSTOMER_PROPENSITY_SQL = """
+select
+    p.customer_key, p.scored_at, p.churn_propensity, p.purchase_propensity_30d, p.model_version,
+    d.customer_key is not null as _in_dim_customer,
+    coalesce(d.is_profiling_opted_out, false) as _profiling_opted_out
+from marts.customer_propensity as p
+left join (
+    select customer_key, bool_or(coalesce(is_profiling_opted_out, false)) as is_profiling_opted_out
+    from marts.dim_customer
+    group by customer_key
+) as d on p.customer_key = d.customer_key
+"""
+
+
+def customer_propensity_suite(params: SuiteParams, columns: Sequence[str]) -> gx.ExpectationSuite:
+    import great_expectations.expectations as gxe
+
+    return _suite(
+        "customer_propensity",
+        [
+            # Consistent with dim_customer: at most one score per customer who may be profiled.
+            gxe.ExpectTableRowCountToBeBetween(min_value=1, max_value=params.eligible_customers),
+            *_key(gxe, "customer_key"),
+            gxe.ExpectColumnValuesToNotBeNull(column="scored_at"),
+            gxe.ExpectColumnValuesToNotBeNull(column="model_version"),
+            gxe.ExpectColumnValuesToNotBeNull(column="churn_propensity"),
+            gxe.ExpectColumnValuesToBeBetween(column="churn_propensity", min_value=0, max_value=1),
+            gxe.ExpectColumnValuesToNotBeNull(column="purchase_propensity_30d"),
+            gxe.ExpectColumnValuesToBeBetween(column="purchase_propensity_30d", min_value=0, max_value=1),
+            # Every scored customer exists; nobody who opted out of profiling is scored.
+            gxe.ExpectColumnValuesToBeInSet(column="_in_dim_customer", value_set=[True]),
+            gxe.ExpectColumnValuesToBeInSet(column="_profiling_opted_out", value_set=[False]),
+        ],
+    )
+
+
+SUITES: tuple[SuiteSpec, ...] = (
+    SuiteSpec(
+        "dim_customer",
+        "dim_customer",
+        "Golden customer record: unique keys, seen-dates in order, opt-in flags set, postcode area only.",
+        DIM_CUSTOMER_SQL,
+        dim_customer_suite,
+        ("customer_key",),
+        ("marts.dim_customer",),
+    ),
+    SuiteSpec(
+        "fct_touchpoints",
+        "fct_touchpoints",
+        "Touchpoints: unique ids, required attributes set, every customer_key known, nothing in the future.",
+        FCT_TOUCHPOINTS_SQL,
+        fct_touchpoints_suite,
+        ("touchpoint_id",),
+        ("marts.fct_touchpoints", "marts.dim_customer"),
+    ),
+    SuiteSpec(
+        "fct_contacts",
+        "fct_contacts",
+        "Contacts: unique ids, reason and first-contact resolution set, every customer_key known.",
+        FCT_CONTACTS_SQL,
+        fct_contacts_suite,
+        ("contact_id",),
+        ("marts.fct_contacts", "marts.dim_customer"),
+    ),
+    SuiteSpec(
+        "mart_satisfaction",
+        "mart_satisfaction",
+        "Daily satisfaction: unique grain, known survey types, scores in their instruments' ranges.",
+        MART_SATISFACTION_SQL,
+        mart_satisfaction_suite,
+        ("date", "channel", "survey_type"),
+        ("marts.mart_satisfaction",),
+    ),
+    SuiteSpec(
+        "mart_satisfaction_completeness",
+        "mart_satisfaction",
+        "Every survey response of every day is counted once in mart_satisfaction (no day's channel missing).",
+        MART_SATISFACTION_COMPLETENESS_SQL,
+        mart_satisfaction_completeness_suite,
+        ("date", "survey_type"),
+        ("marts.mart_satisfaction", "staging.stg_survey__responses"),
+    ),
+    SuiteSpec(
+        "mart_customer_satisfaction",
+        "mart_customer_satisfaction",
+        "Customer-level satisfaction: one row per known customer, scores in range.",
+        MART_CUSTOMER_SATISFACTION_SQL,
+        mart_customer_satisfaction_suite,
+        ("customer_key",),
+        ("marts.mart_customer_satisfaction", "marts.dim_customer"),
+    ),
+    SuiteSpec(
+        "customer_propensity",
+        "customer_propensity",
+        "Propensities in 0-1, one per existing customer, none for profiling opt-outs.",
+        CUSTOMER_PROPENSITY_SQL,
+        customer_propensity_suite,
+        ("customer_key",),
+        ("marts.customer_propensity", "marts.dim_customer"),
+    ),
+)
+
+SUITES_BY_TABLE: dict[str, tuple[SuiteSpec, ...]] = {}
+for _spec in SUITES:
+    SUITES_BY_TABLE[_spec.table] = (*SUITES_BY_TABLE.get(_spec.table, ()), _spec)
