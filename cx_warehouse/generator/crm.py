@@ -244,7 +244,8 @@ def deliver_crm(world: World, day: int) -> None:
     rec, upd = np.concatenate(records), np.concatenate(updated)
     # one row per record and day: the latest change wins
     order = np.lexsort((-upd, rec))
-    first = np.r_[True, rec[order][1:] != rec[order][:-1]]
+    # (np.r_[True, ...] on an empty day would give a mask of length 1)
+    first = np.r_[True, rec[order][1:] != rec[order][:-1]][: len(rec)]
     rec, upd = rec[order][first], upd[order][first]
     _emit(world, day, rec, upd)
 

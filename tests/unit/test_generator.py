@@ -266,3 +266,12 @@ def test_cli_prints_rows_per_extract(tmp_path: Path, capsys: pytest.CaptureFixtu
     printed = capsys.readouterr().out
     assert all(name in printed for name in EXTRACTS) and "generated in" in printed
     assert (tmp_path / "t" / "persons.csv").exists()
+
+
+def test_a_day_without_crm_changes_gives_a_header_only_file(tmp_path):
+    # 800 customers over 120 days (seed 1) has a day on which no CRM record is created or changed; that day
+    # used to crash the generator. Its file must be header-only, like any day with nothing to deliver.
+    generate(out=tmp_path / "landing", truth_dir=tmp_path / "truth", customers=800, days=120, seed=1)
+    crm_files = sorted((tmp_path / "landing" / "crm_customers").iterdir())
+    assert len(crm_files) == 120
+    assert any(len(f.read_text(encoding="utf-8").splitlines()) == 1 for f in crm_files)
