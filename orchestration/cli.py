@@ -45,8 +45,8 @@ def print_summary(warehouse: Path, run_ids: list[str]) -> None:
             run_ids,
         ).fetchall()
         tables = con.execute(
-            """select table_schema, table_name, estimated_size from duckdb_tables()
-               where table_schema not in ('raw') order by 1, 2"""
+            """select schema_name, table_name, estimated_size from duckdb_tables()
+               where schema_name not in ('raw') order by 1, 2"""
         ).fetchall()
     print(f"\n{'extract':<18} {'files':>6} {'rows in':>10} {'loaded':>10} {'rejected':>9} {'bad files':>9}")
     for extract, files, rows_in, loaded, rejected, bad in rows:

@@ -27,6 +27,12 @@ Per model (:data:`TARGETS`):
 
 Customers who opted out of profiling are in no snapshot (dbt), so they are neither trained on nor scored. The
 next best action is assigned by :mod:`cx_warehouse.models.next_best_action`.
+
+**Too little history.** When a model cannot be trained (fewer than two snapshots with a complete label
+window, a single class, or too few rows of a class for the customer-grouped folds - :class:`NotTrainable`),
+nobody is scored: ``marts.customer_propensity`` is replaced by an empty table with the same columns and
+``marts.model_metrics`` gets one row per model with ``status = 'not_trained'`` and the ``reason``. The run
+does not fail; the quality gate accepts the empty table only for the run whose metrics say so.
 """
 
 from __future__ import annotations
@@ -71,10 +77,17 @@ PERMUTATION_REPEATS = 3
 REASON_CODES = 3
 REASON_MIN_LOGIT = 0.01  # a reason must raise the log-odds by at least this much
 RISK_BANDS: tuple[tuple[float, str], ...] = ((0.5, "high"), (0.2, "medium"), (0.0, "low"))
+MIN_CLASS_ROWS = CV_FOLDS  # rows of each class a training set needs (and each fold's training part has one)
+TRAINED = "trained"
+NOT_TRAINED = "not_trained"
 
 
 class PropensityError(RuntimeError):
     """The snapshots cannot support training or scoring (too little history, one class only, ...)."""
+
+
+class NotTrainable(PropensityError):
+    """Too little labelled history to train a model: the run scores nobody and says why (not a failure)."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +170,16 @@ class PropensityRun:
     scoring_date: date
     scored_at: datetime
     model_version: str
+    not_trained: tuple[tuple[str, str], ...] = ()  # (model_name, reason) per model when nobody was scored
+
+    @property
+    def trained(self) -> bool:
+        return not self.not_trained
+
+    @property
+    def not_trained_reason(self) -> str:
+        """Why nobody was scored (the models that could not be trained), empty when trained."""
+        return "; ".join(reason for _, reason in self.not_trained if not reason.startswith(SKIPPED_PREFIX))
 
 
 # ----------------------------------------------------------------------------------------------- data
@@ -183,7 +206,7 @@ def time_split(frame: pd.DataFrame, target: Target) -> Split:
     when enough remain)."""
     dates = sorted(set(labelled_rows(frame, target)["as_of"]))
     if len(dates) < 2:
-        raise PropensityError(
+        raise NotTrainable(
             f"{target.model_name}: {len(dates)} snapshot(s) with a {target.horizon_days}-day label; need 2 "
             "(load more history)"
         )
@@ -198,11 +221,30 @@ def time_split(frame: pd.DataFrame, target: Target) -> Split:
 # ---------------------------------------------------------------------------------------------- model
 
 
+def calibration_folds(
+    x: pd.DataFrame, y: np.ndarray, groups: pd.Series
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The customer-grouped folds; :class:`NotTrainable` unless every fold trains on both classes."""
+    counts = {int(k): int(v) for k, v in zip(*np.unique(y, return_counts=True), strict=True)}
+    if not counts:
+        raise NotTrainable("no labelled rows")
+    if len(counts) < 2:
+        label = "positive" if 1 in counts else "negative"
+        raise NotTrainable(f"the labels have a single class ({len(y)} row(s), all {label})")
+    if min(counts.values()) < MIN_CLASS_ROWS or groups.nunique() < 2:
+        raise NotTrainable(
+            f"too few rows: {counts.get(1, 0)} positive and {counts.get(0, 0)} negative label(s) of "
+            f"{groups.nunique()} customer(s); need {MIN_CLASS_ROWS} of each class from 2 or more customers"
+        )
+    folds = list(GroupKFold(n_splits=min(CV_FOLDS, groups.nunique())).split(x, y, groups))
+    if any(len(np.unique(y[train])) < 2 for train, _ in folds):
+        raise NotTrainable("too few rows: a customer-grouped calibration fold would train on one class only")
+    return folds
+
+
 def fit_calibrated(x: pd.DataFrame, y: np.ndarray, groups: pd.Series) -> CalibratedClassifierCV:
     """Gradient-boosted trees fit on all rows, calibrated on out-of-fold predictions (folds by customer)."""
-    if len(np.unique(y)) < 2:
-        raise PropensityError("the training labels have a single class")
-    folds = list(GroupKFold(n_splits=min(CV_FOLDS, groups.nunique())).split(x, y, groups))
+    folds = calibration_folds(x, y, groups)
     model = CalibratedClassifierCV(
         HistGradientBoostingClassifier(**GBM_PARAMS),
         method=CALIBRATION,
@@ -316,6 +358,28 @@ def reason_codes(
 
 # ------------------------------------------------------------------------------------------ the run
 
+SKIPPED_PREFIX = "not scored: "
+
+
+def training_problem(frame: pd.DataFrame, target: Target) -> str | None:
+    """Why ``target`` cannot be trained on these snapshots (None when it can), without fitting anything.
+
+    The same checks :func:`time_split` and :func:`fit_calibrated` make, on the validation model's training
+    rows and on the final model's (every labelled snapshot).
+    """
+    try:
+        split = time_split(frame, target)
+        labelled = labelled_rows(frame, target)
+        for rows in (labelled[labelled["as_of"].isin(split.train_as_of)], labelled):
+            calibration_folds(
+                feature_matrix(rows), rows[target.label].astype(int).to_numpy(), rows["customer_key"]
+            )
+    except NotTrainable as exc:
+        message = str(exc)
+        prefix = f"{target.model_name}: "
+        return message if message.startswith(prefix) else prefix + message
+    return None
+
 
 def _train_target(
     frame: pd.DataFrame, scoring: pd.DataFrame, target: Target
@@ -401,6 +465,21 @@ def train_and_score(con: duckdb.DuckDBPyConnection) -> PropensityRun:
     scoring_as_of = scoring["as_of"].iloc[0]
     scored_at = pd.Timestamp(scoring["as_of_at"].iloc[0]).to_pydatetime()
 
+    problems = {target.model_name: training_problem(frame, target) for target in TARGETS}
+    if any(problems.values()):
+        failing = ", ".join(name for name, problem in problems.items() if problem)
+        return PropensityRun(
+            scores=pd.DataFrame(columns=list(SCORE_COLUMNS)),
+            metrics=(),
+            scoring_date=scoring_as_of - timedelta(days=1),
+            scored_at=scored_at,
+            model_version=f"propensity-v{RECIPE_VERSION}-{scoring_as_of:%Y%m%d}-not-trained",
+            not_trained=tuple(
+                (name, problem or f"{SKIPPED_PREFIX}{failing} cannot be trained")
+                for name, problem in problems.items()
+            ),
+        )
+
     results = [_train_target(frame, scoring, target) for target in TARGETS]
     metrics = tuple(m for m, _ in results)
     version = model_version(scoring_as_of, metrics)
@@ -427,6 +506,28 @@ def train_and_score(con: duckdb.DuckDBPyConnection) -> PropensityRun:
 
 # ------------------------------------------------------------------------------------------- writing
 
+SCORE_COLUMNS = (
+    "customer_key",
+    "scored_at",
+    "scoring_date",
+    "churn_propensity",
+    "churn_risk_band",
+    "purchase_propensity_30d",
+    "churn_reason_1",
+    "churn_reason_2",
+    "churn_reason_3",
+    "churn_reason_codes",
+    "purchase_reason_1",
+    "purchase_reason_2",
+    "purchase_reason_3",
+    "purchase_reason_codes",
+    "persona",
+    "persona_description",
+    "next_best_action",
+    "nba_reason",
+    "offer_category",
+    "model_version",
+)
 PROPENSITY_COLUMNS = """
     cast(customer_key as varchar) as customer_key,
     cast(scored_at as timestamp) as scored_at,
@@ -482,14 +583,38 @@ create table if not exists {METRICS_RELATION} (
     top_drivers varchar,
     scored_customers bigint,
     mean_score double,
-    created_at timestamp
+    created_at timestamp,
+    status varchar,
+    reason varchar
 )
 """
+# Columns added after the first release: a warehouse whose model_metrics predates them gets them added.
+METRICS_MIGRATIONS = (
+    f"alter table {METRICS_RELATION} add column if not exists status varchar",
+    f"alter table {METRICS_RELATION} add column if not exists reason varchar",
+)
 
 
 def metrics_frame(run: PropensityRun, run_id: str) -> pd.DataFrame:
-    rows = []
+    rows: list[dict[str, Any]] = []
     created_at = datetime.now(UTC).replace(tzinfo=None)
+    definitions = {t.model_name: t.definition for t in TARGETS}
+    for name, reason in run.not_trained:
+        rows.append(
+            {
+                "run_id": run_id,
+                "model_version": run.model_version,
+                "model_name": name,
+                "label_definition": definitions.get(name),
+                "scoring_date": run.scoring_date,
+                "scored_at": run.scored_at,
+                "features": json.dumps(list(FEATURES)),
+                "scored_customers": 0,
+                "created_at": created_at,
+                "status": NOT_TRAINED,
+                "reason": reason,
+            }
+        )
     for m in run.metrics:
         row = asdict(m)
         row.update(
@@ -505,6 +630,8 @@ def metrics_frame(run: PropensityRun, run_id: str) -> pd.DataFrame:
             features=json.dumps(list(FEATURES)),
             top_drivers=json.dumps(list(m.top_drivers)),
             created_at=created_at,
+            status=TRAINED,
+            reason=None,
         )
         rows.append(row)
     return pd.DataFrame(rows)
@@ -522,6 +649,8 @@ def write_outputs(con: duckdb.DuckDBPyConnection, run: PropensityRun, run_id: st
             f"select {PROPENSITY_COLUMNS} from propensity_scores order by customer_key"
         )
         con.execute(METRICS_DDL)
+        for statement in METRICS_MIGRATIONS:
+            con.execute(statement)
         con.execute(f"delete from {METRICS_RELATION} where run_id = ?", [run_id])
         con.execute(f"insert into {METRICS_RELATION} by name select * from propensity_metrics")
         con.execute("commit")

@@ -22,7 +22,9 @@ from cx_warehouse.publish.registry import BI_SCHEMA, PUBLISHED_TABLES, Published
 from cx_warehouse.quality import drift, pii
 from cx_warehouse.quality.report import load_outcome, quality_root, write_outcome
 from cx_warehouse.quality.results import ExpectationOutcome, SuiteOutcome
-from cx_warehouse.quality.suites import SUITES_BY_TABLE, SuiteParams, SuiteSpec
+from cx_warehouse.quality.suites import SUITES_BY_TABLE, SuiteParams, SuiteSpec, suite_notes
+
+MODEL_METRICS = "marts.model_metrics"
 
 
 @contextmanager
@@ -46,16 +48,37 @@ def relation_exists(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
     return bool(row and row[0])
 
 
-def suite_params(con: duckdb.DuckDBPyConnection) -> SuiteParams:
+def propensity_not_trained(con: duckdb.DuckDBPyConnection, run_id: str | None) -> str | None:
+    """The reasons recorded in marts.model_metrics when run ``run_id`` did not train the propensity models
+    (it has rows and all of them say ``not_trained``); None otherwise (trained, another run, no metrics)."""
+    if run_id is None or not relation_exists(con, MODEL_METRICS):
+        return None
+    schema, _, table = MODEL_METRICS.partition(".")
+    if not {"status", "reason"} <= {c for c, _ in pii.relation_columns(con, schema, table)}:
+        return None
+    rows, all_not_trained, reasons = con.execute(
+        f"""select count(*), bool_and(status = 'not_trained'),
+                   string_agg(coalesce(reason, model_name), '; ' order by model_name)
+            from {MODEL_METRICS} where run_id = ?""",
+        [run_id],
+    ).fetchall()[0]
+    return str(reasons) if rows and all_not_trained else None
+
+
+def suite_params(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> SuiteParams:
+    """The numbers the suites need; ``run_id``: the run being gated (whose model_metrics rows count)."""
+    not_trained = propensity_not_trained(con, run_id)
     if not relation_exists(con, "marts.dim_customer"):
-        return SuiteParams(dim_customer_rows=0, eligible_customers=0)
+        return SuiteParams(dim_customer_rows=0, eligible_customers=0, propensity_not_trained=not_trained)
     columns = {c for c, _ in pii.relation_columns(con, "marts", "dim_customer")}
     opted_out = "coalesce(is_profiling_opted_out, false)" if "is_profiling_opted_out" in columns else "false"
     total, eligible = con.execute(
         f"select count(distinct customer_key), count(distinct customer_key) filter (where not {opted_out}) "
         "from marts.dim_customer"
     ).fetchall()[0]
-    return SuiteParams(dim_customer_rows=int(total), eligible_customers=int(eligible))
+    return SuiteParams(
+        dim_customer_rows=int(total), eligible_customers=int(eligible), propensity_not_trained=not_trained
+    )
 
 
 def _failed(suite: str, table: str, run_id: str, error: str, started: float) -> SuiteOutcome:
@@ -86,7 +109,13 @@ def run_suite(
             suite = spec.build(params, list(frame.columns))
             success, expectations, gx_result = validate_frame(frame, suite, spec.index_columns)
             outcome = SuiteOutcome(
-                spec.name, spec.table, success, run_id, rows=len(frame), expectations=expectations
+                spec.name,
+                spec.table,
+                success,
+                run_id,
+                rows=len(frame),
+                expectations=expectations,
+                notes=suite_notes(spec, params),
             )
         except Exception as exc:  # a suite that cannot run has not passed
             detail = traceback.format_exception_only(exc)[-1].strip()
@@ -269,7 +298,7 @@ def audit(
             for spec in SUITES_BY_TABLE.get(table.name, ()):
                 outcome = stored(spec.name)
                 if outcome is None:
-                    params = params or suite_params(con)
+                    params = params or suite_params(con, run_id=run_id)
                     outcome = run_suite(con, spec, params, run_id=run_id, report_dir=report_dir)
                 report.outcomes.append(outcome)
             outcome = stored(drift_suite_name(table.name))

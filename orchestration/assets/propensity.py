@@ -5,6 +5,11 @@ snapshots ``intermediate/int_customer_feature_snapshots`` and the personas ``mar
 replaces ``marts.customer_propensity`` and appends this run's rows to ``marts.model_metrics``. The validation
 metrics (AUC against the recency-only baseline, Brier score, calibration by decile, base rates, training
 window, top drivers, model_version) are the materialisation metadata of both assets.
+
+With too little history to train (see :mod:`cx_warehouse.models.propensity`), the step does not fail: it
+writes an empty ``marts.customer_propensity``, appends ``status = 'not_trained'`` rows with the reason to
+``marts.model_metrics``, logs a warning, and the metadata ``status`` of both assets says
+"not trained: <reason>".
 """
 
 from collections import Counter
@@ -61,8 +66,26 @@ def _drivers_table(metrics: tuple[ModelMetrics, ...], top: int = 5) -> str:
     return "\n".join(lines)
 
 
+def _status(run: PropensityRun) -> str:
+    return "trained" if run.trained else f"not trained: {run.not_trained_reason}"
+
+
+def _not_trained_metadata(run: PropensityRun) -> dict[str, dg.MetadataValue]:
+    return {
+        "status": dg.MetadataValue.text(_status(run)),
+        "model_version": dg.MetadataValue.text(run.model_version),
+        "scoring_date": dg.MetadataValue.text(str(run.scoring_date)),
+        "scored_at": dg.MetadataValue.text(str(run.scored_at)),
+        "not_trained": dg.MetadataValue.md(
+            "\n".join(["| model | reason |", "|---|---|", *(f"| {m} | {r} |" for m, r in run.not_trained)])
+        ),
+        "features": dg.MetadataValue.json(list(FEATURES)),
+    }
+
+
 def _shared_metadata(run: PropensityRun) -> dict[str, dg.MetadataValue]:
     metadata: dict[str, dg.MetadataValue] = {
+        "status": dg.MetadataValue.text(_status(run)),
         "model_version": dg.MetadataValue.text(run.model_version),
         "scoring_date": dg.MetadataValue.text(str(run.scoring_date)),
         "scored_at": dg.MetadataValue.text(str(run.scored_at)),
@@ -108,6 +131,20 @@ def propensity_models(
     """Train, validate and score the churn and purchase models; write the scores and the run's metrics."""
     with warehouse.connect() as con:
         run = run_propensity(con, run_id=context.run.run_id)
+    if not run.trained:
+        context.log.warning(
+            f"propensity models not trained, nobody scored (marts.customer_propensity is empty): "
+            f"{run.not_trained_reason}"
+        )
+        metadata = _not_trained_metadata(run)
+        yield dg.MaterializeResult(
+            asset_key=PROPENSITY_KEY, metadata={**metadata, "dagster/row_count": dg.MetadataValue.int(0)}
+        )
+        yield dg.MaterializeResult(
+            asset_key=MODEL_METRICS_KEY,
+            metadata={**metadata, "rows_appended": dg.MetadataValue.int(len(run.not_trained))},
+        )
+        return
     for m in run.metrics:
         context.log.info(
             f"{m.model_name}: validation AUC {m.auc:.3f} (recency-only {m.recency_baseline_auc:.3f}), "

@@ -188,7 +188,7 @@ def build_quality_checks(available: Iterable[dg.AssetKey]) -> list[dg.AssetCheck
         run_id = context.run.run_id
         directory = report_dir(run_id)
         with gate.read_only(warehouse.path) as con:
-            params = gate.suite_params(con)
+            params = gate.suite_params(con, run_id=run_id)
             for table, key in tables:
                 for spec in SUITES_BY_TABLE.get(table.name, ()):
                     name = suite_check_name(spec.name)
