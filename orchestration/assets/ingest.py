@@ -109,7 +109,7 @@ def ingest_extracts(
     with warehouse.connect() as con:
         ensure_raw_schema(con)
         for extract in extracts:
-            results = load_all(con, landing.path, context.run_id, extracts=[extract], dates=days)
+            results = load_all(con, landing.path, context.run.run_id, extracts=[extract], dates=days)
             context.log.info(
                 f"{extract}: {len(results)} file(s), {sum(r.rows_loaded for r in results)} rows loaded, "
                 f"{sum(r.rows_rejected for r in results)} rejected"

@@ -33,7 +33,9 @@ PUBLISHED_MARTS = dg.AssetKey(["published_marts"])
 
 def _run_check_summary(context: dg.AssetExecutionContext) -> tuple[int, int, list[str]]:
     """(passed, failed, failed check names) of every asset check evaluated in this run (GX, PII, dbt...)."""
-    entries = context.instance.all_logs(context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    entries = context.instance.all_logs(
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    )
     passed, failed, names = 0, 0, []
     for entry in entries:
         evaluation = entry.dagster_event.event_specific_data if entry.dagster_event else None
@@ -67,14 +69,14 @@ def build_publish_asset(available: Iterable[dg.AssetKey]) -> dg.AssetsDefinition
         audit = gate.audit(
             warehouse.path,
             target,
-            run_id=context.run_id,
+            run_id=context.run.run_id,
             report_root=quality_root(target),
             reuse=True,
             accept_drift=accepts_drift(context.run.tags),
         )
-        index = report_dir(context.run_id) / "index.html"
+        index = report_dir(context.run.run_id) / "index.html"
         try:
-            result = publish(warehouse.path, target, run_id=context.run_id, gate=audit)
+            result = publish(warehouse.path, target, run_id=context.run.run_id, gate=audit)
         except PublishBlocked as blocked:
             context.log.error(str(blocked))
             raise dg.Failure(
