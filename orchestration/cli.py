@@ -60,6 +60,7 @@ def print_summary(warehouse: Path, run_ids: list[str]) -> None:
     for schema, names in by_schema.items():
         print(f"  {schema}: {', '.join(names)}")
     print("Rejected rows: raw._rejects; per-file counts: raw._load_manifest.")
+    print(f"Published BI marts (audited, read-only for BI tools): {os.environ['CX_PUBLISH_PATH']}")
 
 
 def main(argv: list[str] | None = None) -> int:
