@@ -185,7 +185,7 @@ survey_moments as (
         'nps' as measure_name,
         cast(nps as {{ type_double() }}) as measure_value
     from survey_responses
-    where nps >= 9
+    where {{ nps_category('nps') }} = 'promoter'
 
 ),
 

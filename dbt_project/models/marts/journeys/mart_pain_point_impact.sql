@@ -160,26 +160,9 @@ satisfaction as (
         avg(case when not exposure.is_hit then customer_responses.csat end) as other_csat_avg,
         sum(case when exposure.is_hit and customer_responses.nps is not null then 1 else 0 end)
             as hit_nps_responses,
-        100 * (
-            {{ safe_ratio(
-                'sum(case when exposure.is_hit and customer_responses.nps >= 9 then 1 else 0 end)',
-                'sum(case when exposure.is_hit and customer_responses.nps is not null then 1 else 0 end)',
-            ) }}
-            - {{ safe_ratio(
-                'sum(case when exposure.is_hit and customer_responses.nps <= 6 then 1 else 0 end)',
-                'sum(case when exposure.is_hit and customer_responses.nps is not null then 1 else 0 end)',
-            ) }}
-        ) as hit_nps,
-        100 * (
-            {{ safe_ratio(
-                'sum(case when not exposure.is_hit and customer_responses.nps >= 9 then 1 else 0 end)',
-                'sum(case when not exposure.is_hit and customer_responses.nps is not null then 1 else 0 end)',
-            ) }}
-            - {{ safe_ratio(
-                'sum(case when not exposure.is_hit and customer_responses.nps <= 6 then 1 else 0 end)',
-                'sum(case when not exposure.is_hit and customer_responses.nps is not null then 1 else 0 end)',
-            ) }}
-        ) as other_nps
+        -- NPS as everywhere in the project (macro nps_index: % of 9-10 minus % of 0-6).
+        {{ nps_index('case when exposure.is_hit then customer_responses.nps end') }} as hit_nps,
+        {{ nps_index('case when not exposure.is_hit then customer_responses.nps end') }} as other_nps
     from exposure
     inner join customer_responses
         on exposure.customer_key = customer_responses.customer_key
