@@ -1,3 +1,11 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='recompute_keys',
+        unique_key='visitor_id',
+    )
+}}
+
 -- Web events cut into sessions: one row per web event (stg_web__events) with its session.
 --
 -- Session rule (30 minutes of inactivity): the events of one browser (the cookie, anonymous_id) ordered by
@@ -5,6 +13,13 @@
 -- 30:00 or more starts a new session. Sessions are not cut at midnight or when a campaign changes.
 -- An event without a cookie is grouped by its account (logged in), else it is a session of its own; an event
 -- without a time is a session of its own. session_id is a hash of the session's first event_id.
+-- Each event also carries the customer identity resolution attributes it to (int_records_resolved), which
+-- stitching (int_web_sessions_stitched) starts from.
+--
+-- Incremental per visitor (macros/utils/incremental.sql): a night recomputes every visitor with an event that is
+-- new or changed in staging (also when the event moved to another visitor), whose event a re-delivery withdrew,
+-- or whose events identity resolution now attributes differently (a merge or an erasure re-attributes history);
+-- such a visitor's sessions are cut again from all its events. Other visitors are not read.
 
 with
 
@@ -14,7 +29,14 @@ web_events as (
 
 ),
 
-keyed as (
+records_resolved as (
+
+    select * from {{ ref('int_records_resolved') }}
+    where source_model = 'stg_web__events'
+
+),
+
+all_keyed as (
 
     select
         web_events.*,
@@ -26,6 +48,58 @@ keyed as (
     from web_events
 
 ),
+
+{% if is_incremental() %}
+changed_events as (
+
+    select
+        event_id,
+        visitor_id
+    from all_keyed
+    where _loaded_at > {{ incremental_watermark('_loaded_at') }}
+
+),
+
+affected_visitors as (
+
+    -- new or changed events, and the visitor such an event belonged to before
+    select visitor_id from changed_events
+    union
+    select previous.visitor_id
+    from {{ this }} as previous
+    inner join changed_events
+        on previous.event_id = changed_events.event_id
+    -- events whose delivery was withdrawn by a re-delivery
+    union
+    select visitor_id
+    from {{ this }}
+    where {{ is_withdrawn_load('web_events') }}
+    -- events identity resolution attributes differently now
+    union
+    select previous.visitor_id
+    from {{ this }} as previous
+    left join records_resolved
+        on previous.event_id = records_resolved.record_id
+    where coalesce(previous.customer_key, '') <> coalesce(records_resolved.customer_key, '')
+        or previous.is_erased_subject <> coalesce(records_resolved.is_erased_subject, false)
+
+),
+
+keyed as (
+
+    select all_keyed.*
+    from all_keyed
+    inner join affected_visitors
+        on all_keyed.visitor_id = affected_visitors.visitor_id
+
+),
+{% else %}
+keyed as (
+
+    select * from all_keyed
+
+),
+{% endif %}
 
 lagged as (
 
@@ -76,7 +150,7 @@ session_starts as (
 
 ),
 
-final as (
+sessionized as (
 
     select
 
@@ -105,13 +179,28 @@ final as (
         numbered.is_session_start = 1 as is_session_start,
 
         ---------- timestamps
-        numbered.occurred_at
+        numbered.occurred_at,
+
+        ---------- identity
+        records_resolved.customer_key,
+        coalesce(records_resolved.is_erased_subject, false) as is_erased_subject,
+
+        ---------- lineage
+        numbered._file_name,
+        numbered._loaded_at,
+        {{ batch_stamp() }} as _batch_at
 
     from numbered
     inner join session_starts
         on numbered.visitor_id = session_starts.visitor_id
         and numbered.visitor_session_no = session_starts.visitor_session_no
+    left join records_resolved
+        on numbered.event_id = records_resolved.record_id
 
+),
+
+final as (
+    {{ recompute_batch('affected_visitors', 'sessionized', 'visitor_id') }}
 )
 
 select * from final

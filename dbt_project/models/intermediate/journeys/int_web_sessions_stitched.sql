@@ -1,3 +1,11 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='recompute_keys',
+        unique_key='visitor_id',
+    )
+}}
+
 -- Web sessions attributed to customers: one row per session of int_web_events_sessionized.
 --
 -- Stitching rule, per browser (cookie), in this order:
@@ -13,6 +21,20 @@
 -- A login whose account belongs to an erased person (int_records_resolved.is_erased_subject) stitches
 -- nothing: sessions that would take it stay anonymous (stitch_method `erased`), and are not given to the
 -- next account on the cookie.
+--
+-- Incremental per visitor: a night re-stitches exactly the visitors int_web_events_sessionized recomputed since
+-- this model last ran (new events, withdrawn events, or a changed attribution of any of their events), from all
+-- their sessions, so a login tonight re-attributes the cookie's earlier sessions; a visitor left without events
+-- loses its sessions.
+
+{%- set visitors_may_vanish = false -%}
+{%- if execute and is_incremental() -%}
+    {%- set withdrawn = run_query(
+        "select count(*) from " ~ load_manifest_relation() ~ " where status = 'replaced'"
+        ~ " and " ~ adapter.quote('extract') ~ " = 'web_events'"
+    ) -%}
+    {%- set visitors_may_vanish = withdrawn.columns[0].values()[0] > 0 -%}
+{%- endif %}
 
 with
 
@@ -22,24 +44,39 @@ sessionized_events as (
 
 ),
 
-records_resolved as (
+{% if is_incremental() %}
+affected_visitors as (
 
-    select * from {{ ref('int_records_resolved') }}
-    where source_model = 'stg_web__events'
+    select distinct visitor_id
+    from sessionized_events
+    where _batch_at > {{ incremental_watermark('_source_batch_at') }}
+    {% if visitors_may_vanish %}
+    -- a re-delivery withdrew every event of a visitor: its sessions go
+    union
+    select previous.visitor_id
+    from {{ this }} as previous
+    left join sessionized_events
+        on previous.visitor_id = sessionized_events.visitor_id
+    where sessionized_events.visitor_id is null
+    {% endif %}
 
 ),
 
 events as (
 
-    select
-        sessionized_events.*,
-        records_resolved.customer_key,
-        coalesce(records_resolved.is_erased_subject, false) as is_erased_subject
+    select sessionized_events.*
     from sessionized_events
-    left join records_resolved
-        on sessionized_events.event_id = records_resolved.record_id
+    inner join affected_visitors
+        on sessionized_events.visitor_id = affected_visitors.visitor_id
 
 ),
+{% else %}
+events as (
+
+    select * from sessionized_events
+
+),
+{% endif %}
 
 sessions as (
 
@@ -59,7 +96,8 @@ sessions as (
         sum(case when event_type = 'order_complete' then 1 else 0 end) as order_complete_count,
         sum(case when event_type = 'login' then 1 else 0 end) as login_count,
         sum(case when event_type = 'help_page_view' then 1 else 0 end) as help_page_view_count,
-        max(case when account_id is not null then 1 else 0 end) = 1 as is_logged_in
+        max(case when account_id is not null then 1 else 0 end) = 1 as is_logged_in,
+        max(_batch_at) as _source_batch_at
     from events
     group by
         session_id,
@@ -209,7 +247,7 @@ stitched as (
 
 ),
 
-final as (
+stitched_sessions as (
 
     select
 
@@ -244,10 +282,18 @@ final as (
 
         ---------- timestamps
         started_at,
-        ended_at
+        ended_at,
+
+        ---------- lineage
+        _source_batch_at,
+        {{ batch_stamp() }} as _batch_at
 
     from stitched
 
+),
+
+final as (
+    {{ recompute_batch('affected_visitors', 'stitched_sessions', 'visitor_id') }}
 )
 
 select * from final

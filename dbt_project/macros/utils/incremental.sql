@@ -1,0 +1,106 @@
+{#
+    Incremental event models: recompute what changed, exactly as a full rebuild would compute it.
+
+    The event-scale models (web events, e-mail events, POS lines, web sessions) are `incremental` with the
+    custom strategy `recompute_keys`. Each such model names a RECOMPUTE KEY (config `unique_key`: the event id
+    for a deduplicated staging model, the visitor for sessionisation) and, on an incremental run, its SQL
+    returns
+
+      * every output row of every AFFECTED key, computed from the complete current input of that key, and
+      * one marker row per affected key that no longer has any row (its input was withdrawn by a re-delivery),
+
+    each with `_recompute_key` (the affected key) and `_recompute_marker` (true on a marker row); macro
+    recompute_batch builds that. The strategy deletes the target's rows of every `_recompute_key` in the batch
+    and inserts the batch's real rows (the two helper columns are not in the table: dest_columns are the
+    target's, so a column change needs `--full-refresh`).
+    Because a key's rows are always recomputed as a whole, the table after an incremental run equals a full
+    rebuild (tests/integration/test_incremental_nights.py proves it on the marts).
+
+    What makes a key affected is the model's business (see each model's header); the building blocks are:
+      * new loads:  raw rows loaded after the newest load the model has seen (`_loaded_at` watermark), which
+                    picks up late files and `_rN` re-deliveries of any older day, plus a lookback of
+                    `var('incremental_lookback_days')` business days as a safety net;
+      * withdrawn loads: rows whose load (`_file_name`, `_loaded_at`) a re-delivery replaced
+                    (raw._load_manifest status `replaced`);
+      * batches:    rows an upstream incremental model recomputed after this model last ran (`_batch_at`,
+                    the dbt invocation's start time, stamped on every recomputed row).
+
+    `dbt build --full-refresh` rebuilds these models from scratch (no marker column then).
+#}
+
+{% macro get_incremental_recompute_keys_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set batch = arg_dict['temp_relation'] -%}
+    {%- set key = arg_dict['unique_key'] -%}
+    {%- if key is not string -%}
+        {{ exceptions.raise_compiler_error("recompute_keys needs a single-column unique_key, got " ~ key) }}
+    {%- endif -%}
+    {#- dest_columns are the target's columns: the batch's extra _recompute_marker column is not inserted. -#}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {% do run_query(
+        "delete from " ~ target ~ " where " ~ key ~ " in (select _recompute_key from " ~ batch ~ ")"
+    ) %}
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ batch }}
+    where not _recompute_marker
+{%- endmacro %}
+
+
+{#- The newest value of `column` in this model's table (the watermark of an incremental run). -#}
+{% macro incremental_watermark(column) -%}
+    (select max({{ column }}) from {{ this }})
+{%- endmacro %}
+
+
+{#- Rows of a raw-derived relation whose load a re-delivery has withdrawn (their raw rows are gone). -#}
+{% macro is_withdrawn_load(extract, prefix='') -%}
+    ({{ prefix }}_file_name, {{ prefix }}_loaded_at) in (
+        select file_name, loaded_at
+        from {{ load_manifest_relation() }}
+        where status = 'replaced'
+            and {{ adapter.quote('extract') }} = '{{ extract }}'
+    )
+{%- endmacro %}
+
+
+{#- The loader's manifest (raw._load_manifest). Not a dbt source: it is written by the same ingest step as the
+    raw tables the calling model reads, so it is always as new as they are, and it has no Dagster asset. -#}
+{% macro load_manifest_relation() -%}
+    {{ api.Relation.create(database=target.database, schema='raw', identifier='_load_manifest') }}
+{%- endmacro %}
+
+
+{#- Raw rows of a new load, or of the lookback window (business dates), relative to this model's table. -#}
+{% macro is_new_load(prefix='') -%}
+    (
+        {{ prefix }}_loaded_at > {{ incremental_watermark('_loaded_at') }}
+        or {{ prefix }}_business_date >= {{ dbt.dateadd(
+            'day',
+            -1 * var('incremental_lookback_days', 2),
+            incremental_watermark('_business_date'),
+        ) }}
+    )
+{%- endmacro %}
+
+
+{#- The batch stamp of this run: rows recomputed by this invocation carry it in `_batch_at`. -#}
+{% macro batch_stamp() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+
+{#- The model's last CTE: on an incremental run, the recompute_keys batch of `rows_cte` for the keys in
+    `keys_cte` (both have column `key`); on a full build, `rows_cte` as it is. -#}
+{% macro recompute_batch(keys_cte, rows_cte, key) -%}
+    {%- if is_incremental() %}
+    select
+        {{ rows_cte }}.*,
+        {{ keys_cte }}.{{ key }} as _recompute_key,
+        {{ rows_cte }}.{{ key }} is null as _recompute_marker
+    from {{ keys_cte }}
+    left join {{ rows_cte }}
+        on {{ keys_cte }}.{{ key }} = {{ rows_cte }}.{{ key }}
+    {%- else %}
+    select * from {{ rows_cte }}
+    {%- endif %}
+{%- endmacro %}
