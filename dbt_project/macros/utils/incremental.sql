@@ -104,3 +104,38 @@
     select * from {{ rows_cte }}
     {%- endif %}
 {%- endmacro %}
+
+
+{#- A watermark read with run_query (a datetime or none) as a SQL timestamp; none (nothing seen yet) is
+    the distant past, so everything is new. -#}
+{% macro incremental_timestamp(value) -%}
+    {%- if value is none -%}
+        cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
+    {%- else -%}
+        cast('{{ value.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Business dates of `extract` whose file a re-delivery replaced after `since` (a run_query watermark): rows
+    of such a date may have been withdrawn, so a model recomputes what it kept of them. -#}
+{% macro redelivered_dates(extract, since) -%}
+    select replaced.business_date
+    from {{ load_manifest_relation() }} as replaced
+    where replaced.status = 'replaced'
+        and replaced.{{ adapter.quote('extract') }} = '{{ extract }}'
+        and exists (
+            select 1
+            from {{ load_manifest_relation() }} as replacing
+            where replacing.{{ adapter.quote('extract') }} = replaced.{{ adapter.quote('extract') }}
+                and replacing.business_date = replaced.business_date
+                and replacing.status = 'loaded'
+                and replacing.loaded_at > {{ incremental_timestamp(since) }}
+        )
+{%- endmacro %}
+
+
+{#- True when some file of `extract` was re-delivered (and the old one replaced) after `since`. -#}
+{% macro withdrawn_since(extract, since) -%}
+    exists ({{ redelivered_dates(extract, since) }})
+{%- endmacro %}

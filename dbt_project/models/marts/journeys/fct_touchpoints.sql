@@ -1,3 +1,8 @@
+{{ config(materialized='view') }}
+
+-- A view: the rows live in the incremental int_touchpoints_unioned; this only adds the journey stage (two seed
+-- lookups), so a night does not rewrite the whole history of touchpoints.
+
 -- One row per customer interaction in any channel (the contract grain), with its journey stage from the
 -- seed journey_touchpoint_taxonomy. What counts as one touchpoint per channel: int_touchpoints_unioned.
 
