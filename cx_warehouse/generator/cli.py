@@ -7,7 +7,7 @@ import os
 from datetime import date
 from pathlib import Path
 
-from cx_warehouse.generator.engine import DEFAULT_START, GenerationSummary, generate
+from cx_warehouse.generator.engine import DEFAULT_START, GenerationSummary, InvalidArguments, generate
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,7 +62,9 @@ def main(argv: list[str] | None = None) -> None:
             start_date=args.start_date,
             seed=args.seed,
         )
-    except ValueError as exc:
+    except (
+        InvalidArguments
+    ) as exc:  # only bad arguments are a usage error; any other exception keeps its traceback
         parser.error(str(exc))
     print(format_summary(summary))
 

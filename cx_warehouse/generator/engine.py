@@ -30,6 +30,10 @@ DEFAULT_START = date(2026, 7, 20)
 REDELIVERED_EXTRACT = "pos_transactions"
 
 
+class InvalidArguments(ValueError):
+    """Bad arguments to :func:`generate` (the CLI reports these as a usage error; anything else is a bug)."""
+
+
 @dataclass(frozen=True)
 class GenerationSummary:
     out: Path
@@ -43,7 +47,7 @@ def _check_paths(out: Path, truth_dir: Path) -> None:
     """The ground truth must never be loadable as a delivery: not inside the landing root."""
     landing, truth = out.resolve(), truth_dir.resolve()
     if truth == landing or truth.is_relative_to(landing):
-        raise ValueError(f"truth dir {truth_dir} must not be inside the landing root {out}")
+        raise InvalidArguments(f"truth dir {truth_dir} must not be inside the landing root {out}")
 
 
 def build_world(out: Path, customers: int, days: int, start_date: date, seed: int) -> World:
@@ -108,7 +112,7 @@ def generate(
     The same arguments always give byte-identical files.
     """
     if customers < 1 or days < 1:
-        raise ValueError("customers and days must be at least 1")
+        raise InvalidArguments("customers and days must be at least 1")
     _check_paths(out, truth_dir)
     began = time.perf_counter()
     world = build_world(out, customers, days, start_date, seed)

@@ -25,6 +25,7 @@ from cx_warehouse.generator.reference import (
 
 NEVER = np.iinfo(np.int32).max  # "day" of something that never happens
 PLATFORMS = ("x", "facebook", "instagram", "whatsapp")
+MOBILE_PLACEHOLDERS = frozenset(r for r in RESERVED_NATIONAL_NUMBERS if r.startswith("6"))
 
 SHARE_PRE_EXISTING = 0.85  # persons who are customers before the first day
 SHARE_PERSONAL_EMAIL = 0.92
@@ -60,9 +61,21 @@ class Emails:
 
 
 class Phones:
-    """Every real phone number; grows when persons get a new mobile during the simulated period."""
+    """Every real phone number; grows when persons get a new mobile during the simulated period.
 
-    def __init__(self, nsn: list[str], owner: list[int], household: list[int], spare: list[str]) -> None:
+    New mobiles come from a pool of spare numbers drawn with the population; when a long run uses them
+    all, the pool is topped up from ``rng`` with further numbers that no one has and that are no
+    placeholder, so the number of phone changes is not limited by the size of the first pool.
+    """
+
+    def __init__(
+        self,
+        nsn: list[str],
+        owner: list[int],
+        household: list[int],
+        spare: list[str],
+        rng: np.random.Generator,
+    ) -> None:
         capacity = len(nsn) + len(spare)
         self.nsn = np.empty(capacity, dtype="U9")
         self.owner = np.full(capacity, -1, dtype=np.int64)
@@ -72,16 +85,43 @@ class Phones:
         self.owner[: self.count] = owner
         self.household[: self.count] = household
         self._spare = spare  # unused unique mobile numbers for new phones
+        self._rng = rng  # only used to top up the spare numbers
 
     def add_mobiles(self, owners: np.ndarray) -> np.ndarray:
         """Give each owner a new, unused mobile number; returns the new phone indices."""
         n = len(owners)
+        if n > len(self._spare):
+            self._top_up(n - len(self._spare))
+        self._reserve(self.count + n)
         idx = np.arange(self.count, self.count + n)
         self.nsn[idx] = self._spare[:n]
         self.owner[idx] = owners
         del self._spare[:n]
         self.count += n
         return idx
+
+    def _top_up(self, shortfall: int) -> None:
+        """Draw at least ``shortfall`` more spare mobiles (and a margin, so that this is rare)."""
+        want = max(shortfall, self.count // 20 + 50)
+        taken = set(self.nsn[: self.count].tolist()) | set(self._spare) | MOBILE_PLACEHOLDERS
+        fresh: list[str] = []
+        while len(fresh) < want:
+            for v in self._rng.integers(0, 10**8, size=2 * (want - len(fresh))).tolist():
+                number = f"6{v:08d}"
+                if number not in taken and len(fresh) < want:
+                    taken.add(number)
+                    fresh.append(number)
+        self._spare.extend(fresh)
+
+    def _reserve(self, size: int) -> None:
+        """Make room for ``size`` phones (the arrays only grow after a top-up)."""
+        capacity = len(self.nsn)
+        if size <= capacity:
+            return
+        extra = max(size, self.count + len(self._spare)) - capacity
+        self.nsn = np.r_[self.nsn, np.empty(extra, dtype="U9")]
+        self.owner = np.r_[self.owner, np.full(extra, -1, dtype=np.int64)]
+        self.household = np.r_[self.household, np.full(extra, -1, dtype=np.int64)]
 
 
 @dataclass
@@ -260,7 +300,7 @@ def _phones(rng: np.random.Generator, n: int, hh: Households) -> tuple[np.ndarra
     """Mobiles (most persons) and landlines (some households), all distinct, none a placeholder."""
     has_mobile = np.flatnonzero(rng.random(n) < SHARE_MOBILE)
     k = len(has_mobile)
-    reserved = frozenset(r[1:] for r in RESERVED_NATIONAL_NUMBERS if r.startswith("6"))
+    reserved = frozenset(r[1:] for r in MOBILE_PLACEHOLDERS)
     mobiles = ["6" + s for s in _unique_numbers(rng, k + n // 20 + 50, 8, reserved)]
     with_landline = np.flatnonzero(rng.random(len(hh.city)) < SHARE_LANDLINE_HOUSEHOLD)
     areas = [CITIES[c].area_code for c in hh.city[with_landline].tolist()]
@@ -275,6 +315,7 @@ def _phones(rng: np.random.Generator, n: int, hh: Households) -> tuple[np.ndarra
         owner=has_mobile.tolist() + [-1] * len(landlines),
         household=[-1] * k + with_landline.tolist(),
         spare=mobiles[k:],
+        rng=rng.spawn(1)[0],  # a child stream: spawning leaves the population's own draws unchanged
     )
     return mobile_of, phones
 

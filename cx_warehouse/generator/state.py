@@ -131,7 +131,17 @@ class Usage:
         index = np.asarray(index)
         days = np.broadcast_to(np.asarray(day, dtype=np.int64), index.shape)
         keep = index >= 0
-        np.minimum.at(self.first[kind], index[keep], days[keep])
+        first = self.first[kind]
+        if keep.any() and int(index[keep].max()) >= len(first):  # identifiers added since (new mobiles)
+            first = self.first[kind] = np.r_[first, np.full(int(index[keep].max()) + 1 - len(first), NEVER)]
+        np.minimum.at(first, index[keep], days[keep])
+
+    def first_of(self, kind: str, index: np.ndarray) -> np.ndarray:
+        """First day of use of identifiers ``index`` (``NEVER`` also for ones added but never marked)."""
+        first = self.first[kind]
+        index = np.asarray(index, dtype=np.int64)
+        inside = index < len(first)
+        return np.where(inside, first[np.where(inside, index, 0)], NEVER)
 
     def mark_placeholders(self, placeholder: np.ndarray, person: np.ndarray, day: int | np.ndarray) -> None:
         """Record rows in which a person's identifier was typed as a placeholder (-1 = not one)."""

@@ -162,7 +162,7 @@ def _identifiers(world: World) -> dict[str, list[str]]:
     phones, k = pop.phones, pop.phones.count
     person, entry = _members(world, phones.owner[:k], phones.household[:k])
     e164 = np.strings.add("+31", phones.nsn[:k]).tolist()  # national significant numbers: E.164 directly
-    rows.add(person, "phone", take(e164, entry), usage.first["phone"][entry], phones.owner[entry] < 0)
+    rows.add(person, "phone", take(e164, entry), usage.first_of("phone", entry), phones.owner[entry] < 0)
     social = np.flatnonzero(pop.social_platform != "")
     handles = [
         normalise_social(pl, h)
