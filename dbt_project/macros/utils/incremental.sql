@@ -139,3 +139,14 @@
 {% macro withdrawn_since(extract, since) -%}
     exists ({{ redelivered_dates(extract, since) }})
 {%- endmacro %}
+
+
+{#- Ids of the records this model kept from a re-delivered business date (of `source_model`, relative to
+    `since`): their staging row may now come from another, older delivery, so they are read again whatever
+    their load time. -#}
+{% macro redelivered_records(source_model, extract, since) -%}
+    select record_id
+    from {{ this }}
+    where source_model = '{{ source_model }}'
+        and _business_date in ({{ redelivered_dates(extract, since) }})
+{%- endmacro %}

@@ -108,7 +108,8 @@ email_messages as (
 
 ),
 
--- metric rows: (customer_key, activity_on, metric, value)
+-- metric rows: (customer_key, activity_on, metric, value); values are exact numerics (amounts are decimals), so
+-- the daily sums do not depend on the order of the rows
 
 touchpoint_metrics as (
 
@@ -179,7 +180,7 @@ purchase_metrics as (
         customer_key,
         {{ amsterdam_date('ordered_at') }} as activity_on,
         'webshop_spend_eur' as metric,
-        cast(coalesce(order_amount_eur, 0) as {{ type_double() }}) as value
+        cast(coalesce(order_amount_eur, 0) as {{ dbt.type_numeric() }}) as value
     from orders
     where ordered_at is not null
     union all
@@ -195,7 +196,7 @@ purchase_metrics as (
         customer_key,
         activity_on,
         'store_spend_eur' as metric,
-        cast(coalesce(sale_amount_eur, 0) as {{ type_double() }}) as value
+        cast(coalesce(sale_amount_eur, 0) as {{ dbt.type_numeric() }}) as value
     from store_receipts
     where sale_lines > 0
 

@@ -45,7 +45,7 @@ purchase_lines as (
     select
         records_resolved.customer_key,
         pos_transaction_lines.sku,
-        cast(pos_transaction_lines.line_amount_eur as {{ type_double() }}) as amount_eur,
+        pos_transaction_lines.line_amount_eur as amount_eur,
         pos_transaction_lines.registered_at as purchased_at
     from pos_transaction_lines
     inner join records_resolved
@@ -54,7 +54,7 @@ purchase_lines as (
     select
         orders.customer_key,
         order_items.sku,
-        cast(order_items.item_amount_eur as {{ type_double() }}) as amount_eur,
+        order_items.item_amount_eur as amount_eur,
         orders.ordered_at as purchased_at
     from order_items
     inner join orders
@@ -68,7 +68,8 @@ final as (
         purchase_lines.customer_key,
         coalesce(products.category, 'unknown') as category,
         count(*) as purchase_lines,
-        sum(purchase_lines.amount_eur) as spend_eur,
+        -- summed as exact decimals, then made a double: the total does not depend on the order of the rows
+        cast(sum(purchase_lines.amount_eur) as {{ type_double() }}) as spend_eur,
         max(purchase_lines.purchased_at) as last_purchased_at
     from purchase_lines
     left join products

@@ -1,3 +1,11 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='recompute_keys',
+        unique_key='recompute_key',
+    )
+}}
+
 -- Every identifier observed on every staging record: one row per staging record and normalised identifier.
 -- The identity graph is built from the records of the graph sources (identifiers observed together on one
 -- record are linked); privacy requests are records too (so that they can be attributed) but never link anything.
@@ -11,6 +19,25 @@
 --   (is_graph_source false): campaign mail goes to an address, and a family address is read by whoever is home,
 --   so the visitor's cookie need not belong to the address's customer. Set var `identity_link_email_clicks` to
 --   true to let it link (more recall, less precision: see the identity test report).
+--
+-- Incremental (strategy recompute_keys, macros/utils/incremental.sql), by recompute_key:
+--   `web|<event_id>`     new or changed web events, plus every `order_complete` event and every e-mail landing
+--                        event (their links depend on orders and clicks of any night), and the events of a
+--                        business date whose file was re-delivered;
+--   `email|<event_id>`   new or changed e-mail events and those of a re-delivered date;
+--   `pos|<transaction>`  receipts with a new or changed line and those of a re-delivered date;
+--   `source|<model>`     CRM, webshop orders, contacts, social, surveys and privacy requests: small, whole.
+
+{%- set since = {} -%}
+{%- if execute and is_incremental() -%}
+    {%- set marks = run_query(
+        "select max(case when source_model = 'stg_web__events' then _loaded_at end),"
+        ~ " max(case when source_model = 'stg_esp__email_events' then _loaded_at end),"
+        ~ " max(case when source_model = 'stg_pos__transaction_lines' then _loaded_at end) from " ~ this
+    ) -%}
+    {%- do since.update({'web': marks.columns[0].values()[0], 'email': marks.columns[1].values()[0],
+                         'pos': marks.columns[2].values()[0]}) -%}
+{%- endif %}
 
 with
 
@@ -32,15 +59,44 @@ webshop_orders as (
 
 ),
 
-web_events as (
+all_web_events as (
 
     select * from {{ ref('stg_web__events') }}
 
 ),
 
-pos_transaction_lines as (
+web_events as (
+
+    select * from all_web_events
+    {% if is_incremental() %}
+    where _loaded_at > {{ incremental_timestamp(since['web']) }}
+        or event_type = 'order_complete'
+        or utm_source = 'email'
+        or _business_date in ({{ redelivered_dates('web_events', since['web']) }})
+        or event_id in ({{ redelivered_records('stg_web__events', 'web_events', since['web']) }})
+    {% endif %}
+
+),
+
+all_pos_transaction_lines as (
 
     select * from {{ ref('stg_pos__transaction_lines') }}
+
+),
+
+pos_transaction_lines as (
+
+    select * from all_pos_transaction_lines
+    {% if is_incremental() %}
+    where transaction_id in (
+        select transaction_id
+        from all_pos_transaction_lines
+        where _loaded_at > {{ incremental_timestamp(since['pos']) }}
+            or _business_date in ({{ redelivered_dates('pos_transactions', since['pos']) }})
+        union
+        {{ redelivered_records('stg_pos__transaction_lines', 'pos_transactions', since['pos']) }}
+    )
+    {% endif %}
 
 ),
 
@@ -50,9 +106,28 @@ contact_center_contacts as (
 
 ),
 
-email_events as (
+all_email_events as (
 
     select * from {{ ref('stg_esp__email_events') }}
+
+),
+
+email_events as (
+
+    select * from all_email_events
+    {% if is_incremental() %}
+    where _loaded_at > {{ incremental_timestamp(since['email']) }}
+        or _business_date in ({{ redelivered_dates('email_events', since['email']) }})
+        or event_id in ({{ redelivered_records('stg_esp__email_events', 'email_events', since['email']) }})
+    {% endif %}
+
+),
+
+-- every click (an e-mail landing event matches exactly one click of any night)
+email_clicks as (
+
+    select * from all_email_events
+    where event_type = 'click'
 
 ),
 
@@ -96,7 +171,9 @@ crm_version_records as (
         cast(null as {{ dbt.type_string() }}) as anonymous_id,
         email,
         phone,
-        cast(null as {{ dbt.type_string() }}) as social_handle
+        cast(null as {{ dbt.type_string() }}) as social_handle,
+        cast(null as {{ dbt.type_timestamp() }}) as _loaded_at,
+        cast(null as date) as _business_date
     from crm_customer_versions
 
 ),
@@ -116,7 +193,9 @@ crm_customer_records as (
         cast(null as {{ dbt.type_string() }}) as anonymous_id,
         email,
         phone,
-        cast(null as {{ dbt.type_string() }}) as social_handle
+        cast(null as {{ dbt.type_string() }}) as social_handle,
+        cast(null as {{ dbt.type_timestamp() }}) as _loaded_at,
+        cast(null as date) as _business_date
     from crm_customers
 
 ),
@@ -136,7 +215,9 @@ webshop_order_records as (
         cast(null as {{ dbt.type_string() }}) as anonymous_id,
         email,
         cast(null as {{ dbt.type_string() }}) as phone,
-        cast(null as {{ dbt.type_string() }}) as social_handle
+        cast(null as {{ dbt.type_string() }}) as social_handle,
+        cast(null as {{ dbt.type_timestamp() }}) as _loaded_at,
+        cast(null as date) as _business_date
     from webshop_orders
 
 ),
@@ -156,7 +237,9 @@ web_event_records as (
         anonymous_id,
         cast(null as {{ dbt.type_string() }}) as email,
         cast(null as {{ dbt.type_string() }}) as phone,
-        cast(null as {{ dbt.type_string() }}) as social_handle
+        cast(null as {{ dbt.type_string() }}) as social_handle,
+        _loaded_at,
+        _business_date
     from web_events
 
 ),
@@ -167,7 +250,9 @@ pos_receipts as (
     select
         transaction_id,
         min(registered_at) as registered_at,
-        max(case when not is_return then 1 else 0 end) as has_sale_line
+        max(case when not is_return then 1 else 0 end) as has_sale_line,
+        max(_loaded_at) as _loaded_at,
+        max(_business_date) as _business_date
     from pos_transaction_lines
     group by transaction_id
 
@@ -198,7 +283,9 @@ pos_transaction_records as (
         cast(null as {{ dbt.type_string() }}) as anonymous_id,
         cast(null as {{ dbt.type_string() }}) as email,
         cast(null as {{ dbt.type_string() }}) as phone,
-        cast(null as {{ dbt.type_string() }}) as social_handle
+        cast(null as {{ dbt.type_string() }}) as social_handle,
+        pos_receipts._loaded_at,
+        pos_receipts._business_date
     from pos_receipts
     inner join pos_receipt_cards
         on pos_receipts.transaction_id = pos_receipt_cards.transaction_id
@@ -220,7 +307,9 @@ contact_records as (
         cast(null as {{ dbt.type_string() }}) as anonymous_id,
         customer_email as email,
         customer_phone as phone,
-        cast(null as {{ dbt.type_string() }}) as social_handle
+        cast(null as {{ dbt.type_string() }}) as social_handle,
+        cast(null as {{ dbt.type_timestamp() }}) as _loaded_at,
+        cast(null as date) as _business_date
     from contact_center_contacts
 
 ),
@@ -241,7 +330,9 @@ email_event_records as (
         cast(null as {{ dbt.type_string() }}) as anonymous_id,
         email,
         cast(null as {{ dbt.type_string() }}) as phone,
-        cast(null as {{ dbt.type_string() }}) as social_handle
+        cast(null as {{ dbt.type_string() }}) as social_handle,
+        _loaded_at,
+        _business_date
     from email_events
 
 ),
@@ -307,7 +398,7 @@ email_click_candidates as (
         count(*) over (partition by web_events.event_id) as clicks_matching_visit,
         count(*) over (partition by email_events.event_id) as visits_matching_click
     from web_events
-    inner join email_events
+    inner join email_clicks as email_events
         on web_events.utm_campaign = email_events.campaign_id
         and web_events.occurred_at = email_events.occurred_at
     where web_events.utm_source = 'email'
@@ -372,7 +463,9 @@ survey_records as (
         cast(null as {{ dbt.type_string() }}) as anonymous_id,
         respondent_email as email,
         cast(null as {{ dbt.type_string() }}) as phone,
-        cast(null as {{ dbt.type_string() }}) as social_handle
+        cast(null as {{ dbt.type_string() }}) as social_handle,
+        cast(null as {{ dbt.type_timestamp() }}) as _loaded_at,
+        cast(null as date) as _business_date
     from survey_responses
 
 ),
@@ -392,7 +485,9 @@ privacy_request_records as (
         cast(null as {{ dbt.type_string() }}) as anonymous_id,
         email,
         cast(null as {{ dbt.type_string() }}) as phone,
-        cast(null as {{ dbt.type_string() }}) as social_handle
+        cast(null as {{ dbt.type_string() }}) as social_handle,
+        cast(null as {{ dbt.type_timestamp() }}) as _loaded_at,
+        cast(null as date) as _business_date
     from privacy_requests
 
 ),
@@ -434,7 +529,9 @@ long_records as (
         is_purchase,
         is_graph_source,
         '{{ id_type }}' as id_type,
-        {{ id_type }} as id_value
+        {{ id_type }} as id_value,
+        _loaded_at,
+        _business_date
     from wide_records
     where {{ id_type }} is not null
     {{ 'union all' if not loop.last }}
@@ -448,7 +545,9 @@ long_records as (
         is_purchase,
         is_graph_source,
         id_type,
-        id_value
+        id_value,
+        cast(null as {{ dbt.type_timestamp() }}) as _loaded_at,
+        cast(null as date) as _business_date
     from social_identifier_rows
     union all
     select
@@ -459,12 +558,14 @@ long_records as (
         is_purchase,
         is_graph_source,
         id_type,
-        id_value
+        id_value,
+        cast(null as {{ dbt.type_timestamp() }}) as _loaded_at,
+        cast(null as date) as _business_date
     from linked_web_identifier_rows
 
 ),
 
-final as (
+record_identifiers as (
 
     select
         source_model,
@@ -475,7 +576,11 @@ final as (
         min(observed_at) as observed_at,
         max(case when is_customer_activity then 1 else 0 end) = 1 as is_customer_activity,
         max(case when is_purchase then 1 else 0 end) = 1 as is_purchase,
-        max(case when is_graph_source then 1 else 0 end) = 1 as is_graph_source
+        max(case when is_graph_source then 1 else 0 end) = 1 as is_graph_source,
+        {{ identity_recompute_key('source_model', 'record_id') }} as recompute_key,
+        max(_loaded_at) as _loaded_at,
+        max(_business_date) as _business_date,
+        {{ batch_stamp() }} as _batch_at
     from long_records
     group by
         source_model,
@@ -483,6 +588,33 @@ final as (
         id_type,
         id_value
 
+),
+
+{% if is_incremental() %}
+affected_keys as (
+
+    select distinct recompute_key from record_identifiers
+    union
+    -- the small sources, whole (also when a source has no row left)
+    select recompute_key
+    from {{ this }}
+    where recompute_key like 'source|%'
+    -- records of a re-delivered business date (a withdrawn record leaves no row)
+    union
+    select recompute_key
+    from {{ this }}
+    where (source_model = 'stg_web__events'
+            and _business_date in ({{ redelivered_dates('web_events', since['web']) }}))
+        or (source_model = 'stg_esp__email_events'
+            and _business_date in ({{ redelivered_dates('email_events', since['email']) }}))
+        or (source_model = 'stg_pos__transaction_lines'
+            and _business_date in ({{ redelivered_dates('pos_transactions', since['pos']) }}))
+
+),
+{% endif %}
+
+final as (
+    {{ recompute_batch('affected_keys', 'record_identifiers', 'recompute_key') }}
 )
 
 select * from final
