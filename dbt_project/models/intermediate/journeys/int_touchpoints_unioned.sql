@@ -31,7 +31,7 @@
 --             (and, after a re-delivery of web events, visitors left without sessions);
 --   store     `store|<transaction_id>`: receipts with a new or changed line, receipts identity resolution now
 --             attributes differently, and receipts of a business date whose POS file was re-delivered;
---   email     `email|<event_id>`: new or changed e-mail events, events attributed differently, events of a
+--   email     `email|<event_id>`: new or changed e-mail events, events identity resolution attributed again, events of a
 --             re-delivered business date;
 --   others    `source|<source_model>`: webshop orders and returns, contacts, social conversations and surveys
 --             are small (thousands a day) and recomputed whole every night.
@@ -130,11 +130,11 @@ affected_keys as (
     union
     select previous.recompute_key
     from {{ this }} as previous
-    left join records_resolved
+    inner join records_resolved
         on previous.source_id = records_resolved.record_id
         and records_resolved.source_model = 'stg_pos__transaction_lines'
     where previous.channel = 'store'
-        and coalesce(previous.customer_key, '') <> coalesce(records_resolved.customer_key, '')
+        and records_resolved._batch_at > {{ incremental_watermark('_batch_at') }}
     union
     select recompute_key
     from {{ this }}
@@ -148,11 +148,11 @@ affected_keys as (
     union
     select previous.recompute_key
     from {{ this }} as previous
-    left join records_resolved
+    inner join records_resolved
         on previous.source_id = records_resolved.record_id
         and records_resolved.source_model = 'stg_esp__email_events'
     where previous.channel = 'email'
-        and coalesce(previous.customer_key, '') <> coalesce(records_resolved.customer_key, '')
+        and records_resolved._batch_at > {{ incremental_watermark('_batch_at') }}
     union
     select recompute_key
     from {{ this }}

@@ -74,14 +74,13 @@ affected_visitors as (
     select visitor_id
     from {{ this }}
     where {{ is_withdrawn_load('web_events') }}
-    -- events identity resolution attributes differently now
+    -- events identity resolution attributed again since (a merge, a split, an erasure, a new link)
     union
     select previous.visitor_id
     from {{ this }} as previous
-    left join records_resolved
+    inner join records_resolved
         on previous.event_id = records_resolved.record_id
-    where coalesce(previous.customer_key, '') <> coalesce(records_resolved.customer_key, '')
-        or previous.is_erased_subject <> coalesce(records_resolved.is_erased_subject, false)
+    where records_resolved._batch_at > {{ incremental_watermark('_batch_at') }}
 
 ),
 
