@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='replace_state',
         on_schema_change='append_new_columns',
+        full_refresh=false,
     )
 }}
 
@@ -24,9 +25,12 @@
 -- Rows of identifiers that left this run (erased, or no longer part of a customer: now excluded, shared or only
 -- cookies) stay for this run only, as `erased` / `detached` tombstones without a customer key, so that
 -- identity_history can record what happened; the next run drops them.
--- `dbt build --full-refresh` resets the registry: keys are then minted again from their seeds (a customer whose
--- identifiers have not changed since its key was minted gets it back; merged, split or grown ones may not), and
--- identity_history records them as created. A run with another salt fails (identity_assert_salt_unchanged).
+-- `dbt build --full-refresh` (e.g. `cx-nightly --full-refresh`, to rebuild the incremental event models) does NOT
+-- reset the registry (full_refresh: false): customer keys are what BI tools join on and must survive a rebuild.
+-- To start the registry afresh on purpose, drop this table; keys are then minted again from their seeds (a
+-- customer whose identifiers have not changed since its key was minted gets it back; merged, split or grown ones
+-- may not), and identity_history records them as created. A run with another salt fails
+-- (identity_assert_salt_unchanged).
 
 {% do identity_assert_salt_unchanged(this) %}
 
