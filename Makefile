@@ -20,11 +20,17 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 CUSTOMERS ?= 10000
 DAYS ?= 120
 
+# `make bench`: size of the benchmark (see README "Benchmark"); BENCH_ARGS goes to cx-bench as is,
+# e.g. BENCH_ARGS="--reuse-landing --memory-limit 4GB".
+BENCH_CUSTOMERS ?= 1000000
+BENCH_DAYS ?= 180
+BENCH_ARGS ?=
+
 MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := $(shell find dbt_project -path dbt_project/target -prune -o -path dbt_project/logs -prune \
 	-o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print 2>/dev/null)
 
-.PHONY: help install run generate test lint format ui clean
+.PHONY: help install run generate test lint format ui bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -69,6 +75,9 @@ format: install  ## Apply ruff's fixes and formatting
 
 ui: install $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml  ## Start the Dagster UI (same instance as `make run`)
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+bench: install $(MANIFEST)  ## Benchmark the nightly build (BENCH_CUSTOMERS, BENCH_DAYS, BENCH_ARGS)
+	$(BIN)/cx-bench --customers $(BENCH_CUSTOMERS) --days $(BENCH_DAYS) $(BENCH_ARGS)
 
 clean:  ## Remove generated data and dbt artefacts (keeps the venv)
 	rm -rf data dbt_project/target dbt_project/logs
