@@ -2,8 +2,10 @@
 
 Per file, in delivery order (per extract: business date, delivery number, name):
 
-1. **skipped** - the newest manifest row of the same file name has the same sha256: nothing is written (no
-   manifest row either: the manifest describes deliveries, a re-run adds nothing).
+1. **skipped** - the newest manifest row of the same file name has the same sha256: no manifest row is added
+   (the manifest describes deliveries, a re-run adds nothing); only when that row's recorded size and mtime
+   differ from the file's (a touched file, a row from before ``file_mtime_ns``) are they updated, so that
+   ``pending.pending_files`` knows the file again without reading it.
 2. **superseded** - a higher ``_rN`` of the same extract and day is already loaded: the file is not loaded;
    its rows are counted and each goes to ``raw._rejects`` with the reason, so that ``rows_in = rows_loaded
    + rows_rejected`` holds and nothing delivered disappears silently.
@@ -19,6 +21,10 @@ file of its extract and day with a lower or equal delivery number (``_r2`` repla
 Replacing deletes the replaced file's rows from the raw and child tables and its rejects, and sets its
 manifest status to ``replaced`` (its counts are kept as history). A re-delivery that is itself rejected or
 malformed does not remove the earlier file's rows.
+
+Each manifest row records the file's size and mtime (ns) as they were when the file was read
+(``file_mtime_ns`` is null when the file changed while it was being read), which is what
+``pending.pending_files`` compares to decide, without reading, which files need the loader at all.
 
 Speed: small files of one extract are staged together and validated by one SQL statement (DuckDB's
 planning of the generated validation SQL costs milliseconds, more than the data of a small file), then
@@ -43,6 +49,7 @@ import pyarrow as pa
 
 from cx_warehouse.ingest import fastpath
 from cx_warehouse.ingest.landing import LandingFile, Unrecognised, parse_file_name, scan_landing
+from cx_warehouse.ingest.pending import MTIME_COLUMN, file_stamp
 from cx_warehouse.ingest.reader import ByteSource, TextLines, file_digest, record_texts, scan_bytes
 from cx_warehouse.ingest.spec import (
     EXTRACTS,
@@ -108,6 +115,9 @@ class _Prior:
     delivery_no: int
     checksum: str
     status: str
+    loaded_at: datetime
+    file_bytes: int | None
+    mtime_ns: int | None
 
 
 @dataclass
@@ -121,6 +131,7 @@ class _Entry:
     superseded_by: _Prior | None = None
     no_header: bool = False
     started: float = 0.0
+    stamp: tuple[int, int] | None = None  # (size, mtime_ns) before the file was first read
 
 
 _SCHEMA_READY: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
@@ -142,17 +153,21 @@ def _expected_tables() -> list[str]:
 
 
 def _prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """Session time zone UTC; the raw schema if a table is missing (checked once per connection)."""
+    """Session time zone UTC; the raw schema if a table or manifest column is missing (once a connection)."""
     con.execute("set TimeZone = 'UTC'")
     if con in _SCHEMA_READY:
         return
     expected = _expected_tables()
     placeholders = ", ".join("?" for _ in expected)
+    manifest_schema, manifest_table = MANIFEST_TABLE.split(".")
     row = con.execute(
-        f"select count(*) from duckdb_tables() where schema_name = ? and table_name in ({placeholders})",
-        [RAW_SCHEMA, *expected],
+        f"""select
+            (select count(*) from duckdb_tables() where schema_name = ? and table_name in ({placeholders})),
+            (select count(*) from duckdb_columns()
+             where schema_name = ? and table_name = ? and column_name = ?)""",
+        [RAW_SCHEMA, *expected, manifest_schema, manifest_table, MTIME_COLUMN],
     ).fetchone()
-    if not row or row[0] != len(expected):
+    if not row or row[0] != len(expected) or row[1] != 1:
         ensure_raw_schema(con)
     _SCHEMA_READY.add(con)
 
@@ -193,8 +208,9 @@ class _ExtractLoader:
         self.pending: list[_Entry] = []
         self.stager: Stager | None = None
         rows = con.execute(
-            f"""select file_name, business_date, delivery_no, checksum, status from {MANIFEST_TABLE}
-                where "extract" = ? order by loaded_at""",
+            f"""select file_name, business_date, delivery_no, checksum, status, loaded_at, file_bytes,
+                    {MTIME_COLUMN}
+                from {MANIFEST_TABLE} where "extract" = ? order by loaded_at""",
             [spec.name],
         ).fetchall()
         self.manifest = [_Prior(*r) for r in rows]  # chronological; kept up to date as files are written
@@ -234,6 +250,7 @@ class _ExtractLoader:
 
     def add(self, lf: LandingFile) -> None:
         started = time.perf_counter()
+        stamp = file_stamp(lf.path)  # before reading: a change while reading makes the stamp differ later
         checksum, size = file_digest(lf.path)
         result = FileResult(
             file_name=lf.name,
@@ -250,9 +267,16 @@ class _ExtractLoader:
         if current is not None and current.checksum == checksum:
             result.status = SKIPPED
             result.reason = f"already processed with the same checksum (status {current.status})"
+            self._restamp(current, lf, stamp if size == stamp[0] else None)
             result.seconds = time.perf_counter() - started
             return
-        entry = _Entry(lf, result, started=started, superseded_by=self._later_loaded(lf))
+        entry = _Entry(
+            lf,
+            result,
+            started=started,
+            superseded_by=self._later_loaded(lf),
+            stamp=stamp if size == stamp[0] else None,
+        )
         if (
             self.fast_path
             and entry.superseded_by is None
@@ -269,6 +293,17 @@ class _ExtractLoader:
             stager.total_rows >= BATCH_MAX_ROWS or len(self.pending) >= BATCH_MAX_FILES
         ):
             self._flush()
+
+    def _restamp(self, current: _Prior, lf: LandingFile, stamp: tuple[int, int] | None) -> None:
+        """Record the size and mtime of a skipped file on its current manifest row when they changed."""
+        if stamp is None or _stable(lf, stamp) is None or (current.file_bytes, current.mtime_ns) == stamp:
+            return
+        self.con.execute(
+            f"""update {MANIFEST_TABLE} set file_bytes = ?, {MTIME_COLUMN} = ?
+                where "extract" = ? and file_name = ? and loaded_at = ?""",
+            [*stamp, self.spec.name, current.file_name, current.loaded_at],
+        )
+        current.file_bytes, current.mtime_ns = stamp
 
     def _try_fast(self, entry: _Entry) -> bool:
         """Load the file through DuckDB's reader when that is exact (see ``fastpath``); False otherwise."""
@@ -376,6 +411,9 @@ class _ExtractLoader:
         lineage = [lf.name, lf.business_date, lf.delivery_no]
         k = entry.file_no
         rejects = self._rejects(entry, validated, loaded_at) if rows_rejected else None
+        # The file's last read is done: its mtime is recorded only if it did not change since the first.
+        stamp = _stable(lf, entry.stamp) if entry.stamp is not None else None
+        mtime_ns = stamp[1] if stamp is not None else None
         con.execute("begin transaction")
         try:
             if result.replaced:
@@ -418,8 +456,8 @@ class _ExtractLoader:
             con.execute(
                 f"""insert into {MANIFEST_TABLE} (file_name, file_path, "extract", business_date, delivery_no,
                         checksum, file_bytes, status, reason, rows_in, rows_loaded, rows_rejected,
-                        extra_columns, loaded_at, run_id)
-                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                        extra_columns, loaded_at, run_id, {MTIME_COLUMN})
+                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [
                     lf.name,
                     result.file_path,
@@ -436,6 +474,7 @@ class _ExtractLoader:
                     ", ".join(result.extra_columns) or None,
                     loaded_at,
                     self.run_id,
+                    mtime_ns,
                 ],
             )
             con.execute("commit")
@@ -446,7 +485,16 @@ class _ExtractLoader:
             if p.file_name in result.replaced:
                 p.status = REPLACED
         self.manifest.append(
-            _Prior(lf.name, lf.business_date, lf.delivery_no, result.checksum, result.status)
+            _Prior(
+                lf.name,
+                lf.business_date,
+                lf.delivery_no,
+                result.checksum,
+                result.status,
+                loaded_at,
+                result.file_bytes,
+                mtime_ns,
+            )
         )
         log.info(
             "%s: %s, %d in, %d loaded, %d rejected%s",
@@ -531,6 +579,14 @@ class _ExtractLoader:
         )
 
 
+def _stable(lf: LandingFile, stamp: tuple[int, int]) -> tuple[int, int] | None:
+    """``stamp`` if the file still has that size and mtime (it did not change while read), else None."""
+    try:
+        return stamp if file_stamp(lf.path) == stamp else None
+    except OSError:
+        return None
+
+
 def _validate(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, stage: str) -> None:
     for statement in validation_sql(spec, stage):
         con.execute(statement)
@@ -574,6 +630,18 @@ def _load_files(
         finally:
             results.extend(loader.finish())
     return results
+
+
+def load_files(
+    con: duckdb.DuckDBPyConnection,
+    landing_root: Path,
+    files: Iterable[LandingFile],
+    run_id: str = "cli",
+    *,
+    fast_path: bool = True,
+) -> list[FileResult]:
+    """Load the given landing files (e.g. ``pending.pending_files(con, landing_root)``), like ``load_all``."""
+    return _load_files(con, landing_root, list(files), run_id, fast_path)
 
 
 def load_file(

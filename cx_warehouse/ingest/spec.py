@@ -381,9 +381,12 @@ def warehouse_ddl() -> list[str]:
             rows_rejected bigint,
             extra_columns varchar,      -- comma-separated unknown columns that were loaded as _extra
             loaded_at timestamp,        -- UTC
-            run_id varchar              -- Dagster run id (or 'cli')
+            run_id varchar,             -- Dagster run id (or 'cli')
+            file_mtime_ns bigint        -- the file's mtime (ns) when read; with file_bytes: "unchanged since"
         )"""
     )
+    # Warehouses from before file_mtime_ns: their rows get null (unknown: checked by checksum once).
+    ddl.append(f"alter table {MANIFEST_TABLE} add column if not exists file_mtime_ns bigint")
     ddl.append(
         f"""create table if not exists {REJECTS_TABLE} (
             file_name varchar,

@@ -5,6 +5,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from pydantic import Field
 
 from orchestration.assets.ingest import RAW_GROUP
 from orchestration.project import dbt_project
@@ -30,7 +31,35 @@ class CxDbtTranslator(DagsterDbtTranslator):
 translator = CxDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+class DbtBuildConfig(dg.Config):
+    """Run config of the dbt step(s): ``cx-nightly --full-refresh`` sets it (see ``dbt_run_config``)."""
+
+    full_refresh: bool = Field(
+        default=False,
+        description="Run `dbt build --full-refresh`: rebuild incremental models (identity) from scratch.",
+    )
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator)
-def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def cx_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+) -> Iterator[Any]:
     """Build and test the dbt models selected in this run (``dbt build``): tests surface as asset checks."""
-    yield from dbt.cli(["build"], context=context).stream()
+    args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+    yield from dbt.cli(args, context=context).stream()
+
+
+def dbt_run_config(job: dg.JobDefinition, *, full_refresh: bool) -> dict[str, Any]:
+    """Run config that sets ``DbtBuildConfig`` on every dbt step of ``job``.
+
+    A job may run the dbt assets as several steps (ops ``cx_dbt_models``, ``cx_dbt_models_2``, ...: Dagster
+    splits them around the Python assets between dbt models), each with its own config.
+    """
+    if not full_refresh:
+        return {}
+    ops = {
+        node.name: {"config": {"full_refresh": True}}
+        for node in job.graph.nodes
+        if node.definition.name == cx_dbt_models.op.name
+    }
+    return {"ops": ops} if ops else {}
