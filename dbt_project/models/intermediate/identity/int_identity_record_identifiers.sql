@@ -381,7 +381,7 @@ web_order_links as (
         web_events.occurred_at,
         webshop_orders.account_id,
         webshop_orders.email
-    from web_events
+    from all_web_events as web_events
     inner join webshop_orders
         on {{ dbt.split_part('web_events.url', "'order='", 2) }} = webshop_orders.order_id
     where web_events.event_type = 'order_complete'
@@ -397,7 +397,7 @@ email_click_candidates as (
         email_events.email,
         count(*) over (partition by web_events.event_id) as clicks_matching_visit,
         count(*) over (partition by email_events.event_id) as visits_matching_click
-    from web_events
+    from all_web_events as web_events
     inner join email_clicks as email_events
         on web_events.utm_campaign = email_events.campaign_id
         and web_events.occurred_at = email_events.occurred_at
@@ -514,28 +514,46 @@ wide_records as (
 
 ),
 
--- unpivot: one row per record and identifier
+-- unpivot: one row per record and identifier. A cross join with the identifier types reads wide_records once
+-- (a CTE referenced once per type would be materialised whole, which does not fit in memory at scale).
 {% set id_types = [
     'crm_id', 'account_id', 'loyalty_card_no', 'anonymous_id', 'email', 'phone', 'social_handle',
 ] %}
-long_records as (
+identifier_types as (
 
     {% for id_type in id_types %}
-    select
-        source_model,
-        record_id,
-        observed_at,
-        is_customer_activity,
-        is_purchase,
-        is_graph_source,
-        '{{ id_type }}' as id_type,
-        {{ id_type }} as id_value,
-        _loaded_at,
-        _business_date
-    from wide_records
-    where {{ id_type }} is not null
+    select '{{ id_type }}' as id_type
     {{ 'union all' if not loop.last }}
     {% endfor %}
+
+),
+
+unpivoted as (
+
+    select
+        wide_records.source_model,
+        wide_records.record_id,
+        wide_records.observed_at,
+        wide_records.is_customer_activity,
+        wide_records.is_purchase,
+        wide_records.is_graph_source,
+        identifier_types.id_type,
+        case identifier_types.id_type
+            {% for id_type in id_types %}
+            when '{{ id_type }}' then wide_records.{{ id_type }}
+            {% endfor %}
+        end as id_value,
+        wide_records._loaded_at,
+        wide_records._business_date
+    from wide_records
+    cross join identifier_types
+
+),
+
+long_records as (
+
+    select * from unpivoted
+    where id_value is not null
     union all
     select
         source_model,
