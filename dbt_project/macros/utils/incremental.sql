@@ -150,3 +150,18 @@
     where source_model = '{{ source_model }}'
         and _business_date in ({{ redelivered_dates(extract, since) }})
 {%- endmacro %}
+
+
+{#- not_materialized(): put between `name as` and `(` of a CTE that is referenced more than once and reads a
+    large table. DuckDB materialises such CTEs whole (in memory) by default, which runs out of memory at scale
+    (1M customers x 180 days); inlined, each reference streams. Spark inlines CTEs anyway. -#}
+{% macro not_materialized() -%}
+    {{ return(adapter.dispatch('not_materialized', 'cx_warehouse')()) }}
+{%- endmacro %}
+
+{% macro duckdb__not_materialized() -%}
+    not materialized
+{%- endmacro %}
+
+{% macro default__not_materialized() -%}
+{%- endmacro %}

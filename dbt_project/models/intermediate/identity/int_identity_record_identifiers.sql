@@ -53,19 +53,19 @@ crm_customers as (
 
 ),
 
-webshop_orders as (
+webshop_orders as {{ not_materialized() }} (
 
     select * from {{ ref('stg_webshop__orders') }}
 
 ),
 
-all_web_events as (
+all_web_events as {{ not_materialized() }} (
 
     select * from {{ ref('stg_web__events') }}
 
 ),
 
-web_events as (
+web_events as {{ not_materialized() }} (
 
     select * from all_web_events
     {% if is_incremental() %}
@@ -78,13 +78,13 @@ web_events as (
 
 ),
 
-all_pos_transaction_lines as (
+all_pos_transaction_lines as {{ not_materialized() }} (
 
     select * from {{ ref('stg_pos__transaction_lines') }}
 
 ),
 
-pos_transaction_lines as (
+pos_transaction_lines as {{ not_materialized() }} (
 
     select * from all_pos_transaction_lines
     {% if is_incremental() %}
@@ -106,13 +106,13 @@ contact_center_contacts as (
 
 ),
 
-all_email_events as (
+all_email_events as {{ not_materialized() }} (
 
     select * from {{ ref('stg_esp__email_events') }}
 
 ),
 
-email_events as (
+email_events as {{ not_materialized() }} (
 
     select * from all_email_events
     {% if is_incremental() %}
@@ -131,7 +131,7 @@ email_clicks as (
 
 ),
 
-social_messages as (
+social_messages as {{ not_materialized() }} (
 
     select * from {{ ref('stg_social__messages') }}
 
@@ -374,7 +374,7 @@ social_identifier_rows as (
 
 ),
 
-web_order_links as (
+web_order_links as {{ not_materialized() }} (
 
     select
         web_events.event_id,
