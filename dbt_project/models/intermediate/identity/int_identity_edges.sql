@@ -6,16 +6,23 @@
 
 with
 
-record_identifiers as (
+records_paired as (
+
+    select * from {{ ref('int_identity_records_paired') }}
+
+),
+
+record_identifiers as {{ not_materialized() }} (
 
     select * from {{ ref('int_identity_record_identifiers') }}
     where is_graph_source
 
 ),
 
-identifiers as (
+excluded_identifiers as (
 
-    select * from {{ ref('int_identity_identifiers') }}
+    select node_id from {{ ref('int_identity_identifiers') }}
+    where is_excluded
 
 ),
 
@@ -31,35 +38,64 @@ crm_customer_versions as (
 
 ),
 
-record_nodes as (
+-- the linking identifiers of the records with three or more of them (few): each pair of them is an edge
+wide_records as (
 
-    select distinct
+    select * from records_paired
+    where node_count > 2
+
+),
+
+wide_record_nodes as {{ not_materialized() }} (
+
+    select
         record_identifiers.source_model,
         record_identifiers.record_id,
         record_identifiers.node_id,
-        record_identifiers.observed_at
+        wide_records.observed_at
     from record_identifiers
-    inner join identifiers
-        on record_identifiers.node_id = identifiers.node_id
-    where not identifiers.is_excluded
+    inner join wide_records
+        on record_identifiers.source_model = wide_records.source_model
+        and record_identifiers.record_id = wide_records.record_id
+    left join excluded_identifiers
+        on record_identifiers.node_id = excluded_identifiers.node_id
+    where excluded_identifiers.node_id is null
+
+),
+
+-- pairs of identifiers observed on one record: a record with two is one pair as it stands
+co_observed_pairs as (
+
+    select
+        first_node_id as node_a,
+        last_node_id as node_b,
+        observed_at
+    from records_paired
+    where node_count = 2
+    union all
+    select
+        node_a.node_id as node_a,
+        node_b.node_id as node_b,
+        node_a.observed_at
+    from wide_record_nodes as node_a
+    inner join wide_record_nodes as node_b
+        on node_a.source_model = node_b.source_model
+        and node_a.record_id = node_b.record_id
+        and node_a.node_id < node_b.node_id
 
 ),
 
 co_observed as (
 
     select
-        node_a.node_id as node_a,
-        node_b.node_id as node_b,
+        node_a,
+        node_b,
         count(*) as record_count,
-        min(node_a.observed_at) as first_observed_at
-    from record_nodes as node_a
-    inner join record_nodes as node_b
-        on node_a.source_model = node_b.source_model
-        and node_a.record_id = node_b.record_id
-        and node_a.node_id < node_b.node_id
+        min(observed_at) as first_observed_at
+    from co_observed_pairs
     group by
-        node_a.node_id,
-        node_b.node_id
+        node_a,
+        node_b
 
 ),
 

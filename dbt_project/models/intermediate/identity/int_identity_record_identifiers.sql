@@ -152,7 +152,7 @@ privacy_requests as (
 -- one wide row per record: the identifiers it carries, when it happened, and whether that was the customer's
 -- own doing (activity: used for first/last seen) or a purchase
 
-crm_version_records as (
+crm_version_records as {{ not_materialized() }} (
 
     select
         'stg_crm__customer_versions' as source_model,
@@ -178,7 +178,7 @@ crm_version_records as (
 
 ),
 
-crm_customer_records as (
+crm_customer_records as {{ not_materialized() }} (
 
     select
         'stg_crm__customers' as source_model,
@@ -200,7 +200,7 @@ crm_customer_records as (
 
 ),
 
-webshop_order_records as (
+webshop_order_records as {{ not_materialized() }} (
 
     select
         'stg_webshop__orders' as source_model,
@@ -222,7 +222,7 @@ webshop_order_records as (
 
 ),
 
-web_event_records as (
+web_event_records as {{ not_materialized() }} (
 
     select
         'stg_web__events' as source_model,
@@ -268,7 +268,7 @@ pos_receipt_cards as (
 
 ),
 
-pos_transaction_records as (
+pos_transaction_records as {{ not_materialized() }} (
 
     select
         'stg_pos__transaction_lines' as source_model,
@@ -292,7 +292,7 @@ pos_transaction_records as (
 
 ),
 
-contact_records as (
+contact_records as {{ not_materialized() }} (
 
     select
         'stg_contact_center__contacts' as source_model,
@@ -314,7 +314,7 @@ contact_records as (
 
 ),
 
-email_event_records as (
+email_event_records as {{ not_materialized() }} (
 
     select
         'stg_esp__email_events' as source_model,
@@ -448,7 +448,7 @@ linked_web_identifier_rows as (
 
 ),
 
-survey_records as (
+survey_records as {{ not_materialized() }} (
 
     select
         'stg_survey__responses' as source_model,
@@ -470,7 +470,7 @@ survey_records as (
 
 ),
 
-privacy_request_records as (
+privacy_request_records as {{ not_materialized() }} (
 
     select
         'stg_privacy__requests' as source_model,
@@ -492,68 +492,48 @@ privacy_request_records as (
 
 ),
 
-wide_records as (
-
-    select * from crm_version_records
-    union all
-    select * from crm_customer_records
-    union all
-    select * from webshop_order_records
-    union all
-    select * from web_event_records
-    union all
-    select * from pos_transaction_records
-    union all
-    select * from contact_records
-    union all
-    select * from email_event_records
-    union all
-    select * from survey_records
-    union all
-    select * from privacy_request_records
-
-),
-
--- unpivot: one row per record and identifier. A cross join with the identifier types reads wide_records once
--- (a CTE referenced once per type would be materialised whole, which does not fit in memory at scale).
-{% set id_types = [
-    'crm_id', 'account_id', 'loyalty_card_no', 'anonymous_id', 'email', 'phone', 'social_handle',
+-- unpivot: one row per record and identifier, per source only for the identifiers it carries. Each wide CTE
+-- is read once per identifier column and inlined (`not_materialized`): a CTE used more than once would be
+-- materialised whole, and a cross join with the identifier types became a nested-loop join that does not fit
+-- in memory at scale.
+{% set record_identifier_columns = [
+    ('crm_version_records', ['crm_id', 'loyalty_card_no', 'email', 'phone']),
+    ('crm_customer_records', ['crm_id', 'loyalty_card_no', 'email', 'phone']),
+    ('webshop_order_records', ['account_id', 'email']),
+    ('web_event_records', ['account_id', 'anonymous_id']),
+    ('pos_transaction_records', ['loyalty_card_no']),
+    ('contact_records', ['crm_id', 'email', 'phone']),
+    ('email_event_records', ['email']),
+    ('survey_records', ['crm_id', 'email']),
+    ('privacy_request_records', ['crm_id', 'email']),
 ] %}
-identifier_types as (
+unpivoted as (
 
-    {% for id_type in id_types %}
-    select '{{ id_type }}' as id_type
-    {{ 'union all' if not loop.last }}
+    {% for cte, id_columns in record_identifier_columns %}
+    {% set outer_loop = loop %}
+    {% for id_column in id_columns %}
+    select
+        source_model,
+        record_id,
+        observed_at,
+        is_customer_activity,
+        is_purchase,
+        is_graph_source,
+        '{{ id_column }}' as id_type,
+        {{ id_column }} as id_value,
+        _loaded_at,
+        _business_date
+    from {{ cte }}
+    where {{ id_column }} is not null
+    {{ 'union all' if not (outer_loop.last and loop.last) }}
+    {% endfor %}
     {% endfor %}
 
 ),
 
-unpivoted as (
-
-    select
-        wide_records.source_model,
-        wide_records.record_id,
-        wide_records.observed_at,
-        wide_records.is_customer_activity,
-        wide_records.is_purchase,
-        wide_records.is_graph_source,
-        identifier_types.id_type,
-        case identifier_types.id_type
-            {% for id_type in id_types %}
-            when '{{ id_type }}' then wide_records.{{ id_type }}
-            {% endfor %}
-        end as id_value,
-        wide_records._loaded_at,
-        wide_records._business_date
-    from wide_records
-    cross join identifier_types
-
-),
-
-long_records as (
+long_records as {{ not_materialized() }} (
 
     select * from unpivoted
-    where id_value is not null
     union all
     select
         source_model,
@@ -583,8 +563,17 @@ long_records as (
 
 ),
 
+-- grouped per source (a record's identifier can arrive twice, e.g. a web event's own account and its order's):
+-- one aggregate over all sources at once ran out of memory at 1M customers x 180 days; per source it spills
+{% set source_groups = [
+    "= 'stg_web__events'",
+    "= 'stg_esp__email_events'",
+    "= 'stg_pos__transaction_lines'",
+    "not in ('stg_web__events', 'stg_esp__email_events', 'stg_pos__transaction_lines')",
+] %}
 record_identifiers as (
 
+    {% for source_condition in source_groups %}
     select
         source_model,
         record_id,
@@ -600,11 +589,14 @@ record_identifiers as (
         max(_business_date) as _business_date,
         {{ batch_stamp() }} as _batch_at
     from long_records
+    where source_model {{ source_condition }}
     group by
         source_model,
         record_id,
         id_type,
         id_value
+    {{ 'union all' if not loop.last }}
+    {% endfor %}
 
 ),
 
