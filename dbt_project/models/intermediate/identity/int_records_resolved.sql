@@ -30,7 +30,7 @@
 
 with
 
-all_record_identifiers as (
+all_record_identifiers as {{ not_materialized() }} (
 
     select * from {{ ref('int_identity_record_identifiers') }}
 
@@ -77,7 +77,7 @@ affected_keys as (
 
 ),
 
-record_identifiers as (
+record_identifiers as {{ not_materialized() }} (
 
     select all_record_identifiers.*
     from all_record_identifiers
@@ -86,105 +86,92 @@ record_identifiers as (
 
 ),
 {% else %}
-record_identifiers as (
+record_identifiers as {{ not_materialized() }} (
 
     select * from all_record_identifiers
 
 ),
 {% endif %}
 
+-- one row per record, aggregated per source (one aggregate over all sources at once ran out of memory at 1M
+-- customers x 180 days). The attribution is the resolving identifier first in precedence (then by value):
+-- the smallest `<precedence>|<id_value>` (a one-digit precedence, so the text orders as the pair does). The
+-- record has conflicting identifiers when they resolve to more than one customer (smallest key < largest).
+{% set precedence = ['crm_id', 'account_id', 'loyalty_card_no', 'anonymous_id', 'social_handle', 'email', 'phone'] %}
+{% set precedence_digit -%}
+    case record_identifiers.id_type
+        {%- for id_type in precedence %} when '{{ id_type }}' then '{{ loop.index }}'{% endfor %}
+    end
+{%- endset %}
+{% set source_groups = [
+    "= 'stg_web__events'",
+    "= 'stg_esp__email_events'",
+    "= 'stg_pos__transaction_lines'",
+    "not in ('stg_web__events', 'stg_esp__email_events', 'stg_pos__transaction_lines')",
+] %}
 records as (
 
-    select
-        source_model,
-        record_id,
-        min(observed_at) as observed_at,
-        max(case when is_customer_activity then 1 else 0 end) = 1 as is_customer_activity,
-        max(case when is_purchase then 1 else 0 end) = 1 as is_purchase,
-        max(recompute_key) as recompute_key,
-        max(_business_date) as _business_date
-    from record_identifiers
-    group by
-        source_model,
-        record_id
-
-),
-
-candidates as (
-
+    {% for source_condition in source_groups %}
     select
         record_identifiers.source_model,
         record_identifiers.record_id,
-        record_identifiers.id_type,
-        resolving_nodes.customer_key,
-        row_number() over (
-            partition by record_identifiers.source_model, record_identifiers.record_id
-            order by
-                case record_identifiers.id_type
-                    when 'crm_id' then 1
-                    when 'account_id' then 2
-                    when 'loyalty_card_no' then 3
-                    when 'anonymous_id' then 4
-                    when 'social_handle' then 5
-                    when 'email' then 6
-                    when 'phone' then 7
-                end,
-                record_identifiers.id_value
-        ) as precedence_rank
+        min(record_identifiers.observed_at) as observed_at,
+        max(case when record_identifiers.is_customer_activity then 1 else 0 end) = 1 as is_customer_activity,
+        max(case when record_identifiers.is_purchase then 1 else 0 end) = 1 as is_purchase,
+        max(record_identifiers.recompute_key) as recompute_key,
+        max(record_identifiers._business_date) as _business_date,
+        min(
+            case when resolving_nodes.node_id is not null then {{ dbt.concat([precedence_digit, "'|'", 'record_identifiers.id_value']) }} end
+        ) as attribution_key,
+        min(resolving_nodes.customer_key) as first_candidate_customer_key,
+        max(resolving_nodes.customer_key) as last_candidate_customer_key
     from record_identifiers
-    inner join resolving_nodes
+    left join resolving_nodes
         on record_identifiers.node_id = resolving_nodes.node_id
-
-),
-
-candidate_summary as (
-
-    select
-        source_model,
-        record_id,
-        count(distinct customer_key) as candidate_customers
-    from candidates
+    where record_identifiers.source_model {{ source_condition }}
     group by
-        source_model,
-        record_id
+        record_identifiers.source_model,
+        record_identifiers.record_id
+    {{ 'union all' if not loop.last }}
+    {% endfor %}
 
 ),
 
-attribution as (
+attributions as (
 
     select
-        source_model,
-        record_id,
-        id_type as attributed_by,
-        customer_key,
-        customer_key is null as is_erased_subject
-    from candidates
-    where precedence_rank = 1
+        records.*,
+        case {{ dbt.split_part('attribution_key', "'|'", 1) }}
+            {% for id_type in precedence %}
+            when '{{ loop.index }}' then '{{ id_type }}'
+            {% endfor %}
+        end as attributed_by,
+        substring(attribution_key, 3) as attributed_id_value
+    from records
 
 ),
 
 resolved as (
 
     select
-        records.source_model,
-        records.record_id,
-        attribution.customer_key,
-        attribution.attributed_by,
-        coalesce(attribution.is_erased_subject, false) as is_erased_subject,
-        coalesce(candidate_summary.candidate_customers, 0) > 1 as has_conflicting_identifiers,
-        records.observed_at,
-        records.is_customer_activity,
-        records.is_purchase,
-        records.recompute_key,
-        records._business_date,
+        attributions.source_model,
+        attributions.record_id,
+        resolving_nodes.customer_key,
+        attributions.attributed_by,
+        attributions.attribution_key is not null and resolving_nodes.customer_key is null as is_erased_subject,
+        coalesce(
+            attributions.first_candidate_customer_key < attributions.last_candidate_customer_key, false
+        ) as has_conflicting_identifiers,
+        attributions.observed_at,
+        attributions.is_customer_activity,
+        attributions.is_purchase,
+        attributions.recompute_key,
+        attributions._business_date,
         {{ batch_stamp() }} as _batch_at
-    from records
-    left join attribution
-        on records.source_model = attribution.source_model
-        and records.record_id = attribution.record_id
-    left join candidate_summary
-        on records.source_model = candidate_summary.source_model
-        and records.record_id = candidate_summary.record_id
+    from attributions
+    left join resolving_nodes
+        on {{ identity_node_id('attributions.attributed_by', 'attributions.attributed_id_value') }}
+            = resolving_nodes.node_id
 
 ),
 
