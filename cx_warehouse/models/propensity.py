@@ -21,12 +21,29 @@ Per model (:data:`TARGETS`):
    calibration table and its expected calibration error, base rates, and the top drivers (AUC lost when a
    reason group's features are shuffled together).
 4. **Scoring.** The same recipe refit on every labelled snapshot scores the scoring snapshot (as of the day
-   after the latest business date loaded). Reason codes: per customer, the three reason groups
-   (:mod:`cx_warehouse.models.features`) whose replacement by a typical customer's values lowers the model's
-   log-odds most, i.e. what raises this customer's score, each stated with the customer's own values.
+   after the latest business date loaded), streamed from DuckDB in chunks. Reason codes: per customer, the
+   three reason groups (:mod:`cx_warehouse.models.features`) whose replacement by a typical customer's
+   values lowers the model's log-odds most, i.e. what raises this customer's score, each stated with the
+   customer's own values.
 
 Customers who opted out of profiling are in no snapshot (dbt), so they are neither trained on nor scored. The
 next best action is assigned by :mod:`cx_warehouse.models.next_best_action`.
+
+**Bounded work at any population size** (:class:`Limits`, environment variables below). The snapshots are
+customers x snapshot dates (1M customers x 24 weekly snapshots = 24M rows); nothing reads them whole. Each
+fit (validation model, final model) trains on at most ``CX_PROPENSITY_MAX_TRAINING_ROWS`` (default 300,000)
+labelled rows and the validation metrics use at most ``CX_PROPENSITY_MAX_VALIDATION_ROWS`` (default
+300,000) rows of the validation snapshot: a **plain (unstratified), deterministic random sample** of rows -
+the rows with the smallest ``md5(customer_key | as_of)`` - selected in DuckDB, so only the sample reaches
+pandas. Plain, not stratified by label, so that the sample keeps the population's base rate and the Platt
+calibration fit on it stays calibrated for the population. Below the caps every row is used, exactly as
+without them. The sizes (used and available) are recorded per model in ``marts.model_metrics``
+(``train_rows`` / ``train_rows_available``, ``validation_rows`` / ``validation_rows_available``,
+``final_training_rows`` / ``final_training_rows_available``, ``max_training_rows``, ``max_validation_rows``,
+``sampling``). Only the columns the models use are read. Scoring streams every scoring row in chunks of
+``CX_PROPENSITY_SCORING_CHUNK_ROWS`` (default 100,000), and the reason texts share one string object per
+distinct text. Features stay float64: scikit-learn's gradient boosting converts its input to float64 anyway
+(float32 would add a copy per fit and prediction, not save one), and the capped frames are small.
 
 **Too little history.** When a model cannot be trained (fewer than two snapshots with a complete label
 window, a single class, or too few rows of a class for the customer-grouped folds - :class:`NotTrainable`),
@@ -39,7 +56,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -80,6 +99,11 @@ RISK_BANDS: tuple[tuple[float, str], ...] = ((0.5, "high"), (0.2, "medium"), (0.
 MIN_CLASS_ROWS = CV_FOLDS  # rows of each class a training set needs (and each fold's training part has one)
 TRAINED = "trained"
 NOT_TRAINED = "not_trained"
+
+MAX_TRAINING_ROWS_ENV = "CX_PROPENSITY_MAX_TRAINING_ROWS"
+MAX_VALIDATION_ROWS_ENV = "CX_PROPENSITY_MAX_VALIDATION_ROWS"
+SCORING_CHUNK_ROWS_ENV = "CX_PROPENSITY_SCORING_CHUNK_ROWS"
+SAMPLING = "plain random sample of rows: the smallest md5(customer_key || '|' || as_of), when over the cap"
 
 
 class PropensityError(RuntimeError):
@@ -122,6 +146,32 @@ TARGETS: tuple[Target, ...] = (
 )
 
 
+def _env_rows(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    rows = int(value) if value else default
+    if rows < 1:
+        raise ValueError(f"{name} must be a positive number of rows, got {value!r}")
+    return rows
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What bounds a run's memory and time whatever the number of customers (see the module's docstring)."""
+
+    max_training_rows: int = 300_000  # per fit: the validation model's and the final model's
+    max_validation_rows: int = 300_000  # rows of the validation snapshot the metrics are computed on
+    scoring_chunk_rows: int = 100_000  # scoring rows in pandas at a time
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        default = cls()
+        return cls(
+            max_training_rows=_env_rows(MAX_TRAINING_ROWS_ENV, default.max_training_rows),
+            max_validation_rows=_env_rows(MAX_VALIDATION_ROWS_ENV, default.max_validation_rows),
+            scoring_chunk_rows=_env_rows(SCORING_CHUNK_ROWS_ENV, default.scoring_chunk_rows),
+        )
+
+
 @dataclass(frozen=True)
 class Split:
     train_as_of: tuple[date, ...]
@@ -155,6 +205,13 @@ class ModelMetrics:
     final_training_rows: int
     scored_customers: int
     mean_score: float
+    # the sample (rows used above of the rows available; equal when under the caps)
+    train_rows_available: int = 0
+    validation_rows_available: int = 0
+    final_training_rows_available: int = 0
+    max_training_rows: int = 0
+    max_validation_rows: int = 0
+    sampling: str = SAMPLING
 
     @property
     def beats_recency_baseline(self) -> bool:
@@ -201,28 +258,119 @@ def labelled_rows(frame: pd.DataFrame, target: Target) -> pd.DataFrame:
     return frame[(frame["snapshot_role"] == "training") & frame[target.label].notna()]
 
 
-def time_split(frame: pd.DataFrame, target: Target) -> Split:
-    """Validate on the latest labelled snapshot; train on the earlier ones (purged of overlapping labels
+def split_dates(dates: Iterable[date], target: Target) -> Split:
+    """Validate on the latest labelled snapshot date; train on the earlier ones (purged of overlapping labels
     when enough remain)."""
-    dates = sorted(set(labelled_rows(frame, target)["as_of"]))
-    if len(dates) < 2:
+    ordered = sorted(set(dates))
+    if len(ordered) < 2:
         raise NotTrainable(
-            f"{target.model_name}: {len(dates)} snapshot(s) with a {target.horizon_days}-day label; need 2 "
+            f"{target.model_name}: {len(ordered)} snapshot(s) with a {target.horizon_days}-day label; need 2 "
             "(load more history)"
         )
-    validation = dates[-1]
-    earlier = dates[:-1]
+    validation = ordered[-1]
+    earlier = ordered[:-1]
     purged = [d for d in earlier if d + timedelta(days=target.horizon_days) <= validation]
     if len(purged) >= MIN_PURGED_SNAPSHOTS:
         return Split(tuple(purged), validation, label_windows_overlap=False)
     return Split(tuple(earlier), validation, label_windows_overlap=True)
 
 
+def time_split(frame: pd.DataFrame, target: Target) -> Split:
+    """:func:`split_dates` of the labelled snapshots in ``frame``."""
+    return split_dates(labelled_rows(frame, target)["as_of"], target)
+
+
+@dataclass(frozen=True)
+class TargetData:
+    """One model's rows (customer_key, label, features): the training, validation and final-training sets
+    (each a sample when it has more rows than the caps) and the number of rows each set has."""
+
+    target: Target
+    split: Split
+    train: pd.DataFrame
+    valid: pd.DataFrame
+    final: pd.DataFrame
+    train_available: int
+    valid_available: int
+    final_available: int
+
+
+def target_data_from_frame(frame: pd.DataFrame, target: Target) -> TargetData:
+    """The sets of one model from snapshots already in memory (every row, no sampling)."""
+    split = time_split(frame, target)
+    labelled = labelled_rows(frame, target)
+    train = labelled[labelled["as_of"].isin(split.train_as_of)]
+    valid = labelled[labelled["as_of"] == split.validation_as_of]
+    return TargetData(target, split, train, valid, labelled, len(train), len(valid), len(labelled))
+
+
+def labelled_dates(con: duckdb.DuckDBPyConnection, target: Target) -> list[date]:
+    """The training snapshot dates with a (fully observed) label for ``target``."""
+    rows = con.execute(
+        f"""select distinct cast(as_of as date) from {SNAPSHOTS_RELATION}
+            where snapshot_role = 'training' and {target.label} is not null order by 1"""
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _features_sql() -> str:
+    return ", ".join(f"cast({c} as double) as {c}" for c in FEATURES)
+
+
+def labelled_sample(
+    con: duckdb.DuckDBPyConnection,
+    target: Target,
+    dates: Sequence[date],
+    limit: int,
+    *,
+    features: bool = True,
+) -> tuple[pd.DataFrame, int]:
+    """(the labelled rows of ``dates`` - at most ``limit``, a plain deterministic random sample when there
+    are more - ordered by as_of and customer_key, the number of rows there are). Only the model's columns:
+    customer_key, the label and (``features``) the features."""
+    where = (
+        f"snapshot_role = 'training' and {target.label} is not null "
+        "and list_contains($dates, cast(as_of as date))"
+    )
+    params = {"dates": list(dates)}
+    (available,) = con.sql(
+        f"select count(*) from {SNAPSHOTS_RELATION} where {where}", params=params
+    ).fetchall()[0]
+    rows = (
+        f"select customer_key, cast(as_of as date) as as_of, {target.label}"
+        f"{', ' + _features_sql() if features else ''} from {SNAPSHOTS_RELATION} where {where}"
+    )
+    if available > limit:
+        sample_order = "md5(customer_key || '|' || cast(as_of as varchar))"
+        rows = f"select * from ({rows}) order by {sample_order} limit {limit}"
+    frame = con.sql(
+        f"select * exclude (as_of) from ({rows}) order by as_of, customer_key", params=params
+    ).df()
+    return frame, int(available)
+
+
+def load_target_data(
+    con: duckdb.DuckDBPyConnection, target: Target, limits: Limits, *, features: bool = True
+) -> TargetData:
+    """One model's sets read from the warehouse (:class:`NotTrainable` when there are too few snapshots);
+    without ``features`` only customer_key and the label (enough to check that it can be trained)."""
+    dates = labelled_dates(con, target)
+    split = split_dates(dates, target)
+    train, train_available = labelled_sample(
+        con, target, split.train_as_of, limits.max_training_rows, features=features
+    )
+    valid, valid_available = labelled_sample(
+        con, target, (split.validation_as_of,), limits.max_validation_rows, features=features
+    )
+    final, final_available = labelled_sample(con, target, dates, limits.max_training_rows, features=features)
+    return TargetData(target, split, train, valid, final, train_available, valid_available, final_available)
+
+
 # ---------------------------------------------------------------------------------------------- model
 
 
 def calibration_folds(
-    x: pd.DataFrame, y: np.ndarray, groups: pd.Series
+    x: pd.DataFrame | np.ndarray, y: np.ndarray, groups: pd.Series
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """The customer-grouped folds; :class:`NotTrainable` unless every fold trains on both classes."""
     counts = {int(k): int(v) for k, v in zip(*np.unique(y, return_counts=True), strict=True)}
@@ -325,6 +473,12 @@ def driver_importance(
 
 # --------------------------------------------------------------------------------------- reason codes
 
+REASON_BLOCK_ROWS = 10_000
+
+
+def _shared(texts: dict[str, str], text: str) -> str:
+    return texts.setdefault(text, text)
+
 
 def reason_codes(
     model: CalibratedClassifierCV,
@@ -332,26 +486,34 @@ def reason_codes(
     reference: dict[str, float],
     window_days: pd.Series,
     top: int = REASON_CODES,
+    *,
+    texts: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """The ``top`` reason groups that raise each customer's score most: their sentences (reason_1 ...
     reason_<top>) and their codes, most important first (reason_codes, ``|``-separated).
 
     A group's contribution is the drop in the trees' log-odds when the customer's values of that group are
     replaced by the reference (typical) values; only contributions of at least :data:`REASON_MIN_LOGIT` count.
+    ``texts``: shared across calls, one string object per distinct text (millions of rows, few texts).
     """
     raw = log_odds(model, x)
     contributions = np.column_stack(
         [raw - log_odds(model, x.assign(**{c: reference[c] for c in g.columns})) for g in REASON_GROUPS]
     )
     ranked = np.argsort(-contributions, axis=1, kind="stable")[:, :top]
-    records = x.assign(feature_window_days=window_days.to_numpy(dtype=float)).to_dict("records")
+    values = x.assign(feature_window_days=window_days.to_numpy(dtype=float))
+    names = list(values.columns)
+    matrix = values.to_numpy(dtype=float)
+    shared = texts if texts is not None else {}
     rows = []
-    for i, record in enumerate(records):
-        groups = [REASON_GROUPS[g] for g in ranked[i] if contributions[i, g] >= REASON_MIN_LOGIT]
-        texts = [group.describe(record) for group in groups]
-        rows.append(
-            [*texts, *([None] * (top - len(texts))), "|".join(group.code for group in groups) or None]
-        )
+    for start in range(0, len(matrix), REASON_BLOCK_ROWS):  # a block of rows as Python floats at a time
+        for offset, row in enumerate(matrix[start : start + REASON_BLOCK_ROWS].tolist()):
+            i = start + offset
+            record = dict(zip(names, row, strict=True))
+            groups = [REASON_GROUPS[g] for g in ranked[i] if contributions[i, g] >= REASON_MIN_LOGIT]
+            said = [_shared(shared, group.describe(record)) for group in groups]
+            codes = _shared(shared, "|".join(group.code for group in groups)) if groups else None
+            rows.append([*said, *([None] * (top - len(said))), codes])
     columns = [*(f"reason_{n}" for n in range(1, top + 1)), "reason_codes"]
     return pd.DataFrame(rows, index=x.index, columns=columns)
 
@@ -361,6 +523,19 @@ def reason_codes(
 SKIPPED_PREFIX = "not scored: "
 
 
+def _check_trainable(data: TargetData) -> None:
+    """:class:`NotTrainable` unless both fits (validation model, final model) can be made on these rows."""
+    label = data.target.label
+    for rows in (data.train, data.final):  # (the folds only depend on the labels and customers)
+        calibration_folds(np.zeros((len(rows), 1)), rows[label].astype(int).to_numpy(), rows["customer_key"])
+
+
+def _problem_text(target: Target, exc: NotTrainable) -> str:
+    message = str(exc)
+    prefix = f"{target.model_name}: "
+    return message if message.startswith(prefix) else prefix + message
+
+
 def training_problem(frame: pd.DataFrame, target: Target) -> str | None:
     """Why ``target`` cannot be trained on these snapshots (None when it can), without fitting anything.
 
@@ -368,40 +543,34 @@ def training_problem(frame: pd.DataFrame, target: Target) -> str | None:
     rows and on the final model's (every labelled snapshot).
     """
     try:
-        split = time_split(frame, target)
-        labelled = labelled_rows(frame, target)
-        for rows in (labelled[labelled["as_of"].isin(split.train_as_of)], labelled):
-            calibration_folds(
-                feature_matrix(rows), rows[target.label].astype(int).to_numpy(), rows["customer_key"]
-            )
+        _check_trainable(target_data_from_frame(frame, target))
     except NotTrainable as exc:
-        message = str(exc)
-        prefix = f"{target.model_name}: "
-        return message if message.startswith(prefix) else prefix + message
+        return _problem_text(target, exc)
     return None
 
 
-def _train_target(
-    frame: pd.DataFrame, scoring: pd.DataFrame, target: Target
-) -> tuple[ModelMetrics, pd.DataFrame]:
-    """Validate, refit and score one model: its metrics and the scoring rows' score and reason codes."""
-    split = time_split(frame, target)
-    labelled = labelled_rows(frame, target)
-    train = labelled[labelled["as_of"].isin(split.train_as_of)]
-    valid = labelled[labelled["as_of"] == split.validation_as_of]
+@dataclass(frozen=True)
+class FittedModel:
+    target: Target
+    model: CalibratedClassifierCV
+    reference: dict[str, float]  # the typical customer the reason codes compare with
+    metrics: ModelMetrics  # scored_customers and mean_score are filled in after scoring
+
+
+def _train_target(data: TargetData, limits: Limits) -> FittedModel:
+    """Validate and refit one model: its validation metrics and the final model that scores."""
+    target, split, train, valid = data.target, data.split, data.train, data.valid
     x_train, y_train = feature_matrix(train), train[target.label].astype(int).to_numpy()
     x_valid, y_valid = feature_matrix(valid), valid[target.label].astype(int).to_numpy()
 
     validated = fit_calibrated(x_train, y_train, train["customer_key"])
     p_valid = validated.predict_proba(x_valid)[:, 1]
     deciles = calibration_deciles(y_valid, p_valid)
+    drivers = driver_importance(validated, x_valid, y_valid)
+    del validated
 
-    x_all, y_all = feature_matrix(labelled), labelled[target.label].astype(int).to_numpy()
-    final = fit_calibrated(x_all, y_all, labelled["customer_key"])
-    x_score = feature_matrix(scoring)
-    score = final.predict_proba(x_score)[:, 1]
-    reasons = reason_codes(final, x_score, reference_values(x_all), scoring["feature_window_days"])
-    reasons.columns = [c.replace("reason", target.reason_prefix) for c in reasons.columns]
+    x_all, y_all = feature_matrix(data.final), data.final[target.label].astype(int).to_numpy()
+    final = fit_calibrated(x_all, y_all, data.final["customer_key"])
 
     metrics = ModelMetrics(
         model_name=target.model_name,
@@ -422,13 +591,57 @@ def _train_target(
         calibration_error=expected_calibration_error(deciles),
         mean_predicted=float(p_valid.mean()),
         calibration_deciles=tuple(deciles),
-        top_drivers=tuple(driver_importance(validated, x_valid, y_valid)),
-        final_training_rows=len(labelled),
-        scored_customers=len(scoring),
-        mean_score=float(score.mean()) if len(score) else float("nan"),
+        top_drivers=tuple(drivers),
+        final_training_rows=len(data.final),
+        scored_customers=0,
+        mean_score=float("nan"),
+        train_rows_available=data.train_available,
+        validation_rows_available=data.valid_available,
+        final_training_rows_available=data.final_available,
+        max_training_rows=limits.max_training_rows,
+        max_validation_rows=limits.max_validation_rows,
     )
-    scored = pd.DataFrame({target.score_column: score}, index=scoring.index).join(reasons)
-    return metrics, scored
+    return FittedModel(target, final, reference_values(x_all), metrics)
+
+
+def score_chunks(
+    con: duckdb.DuckDBPyConnection, models: Sequence[FittedModel], chunk_rows: int
+) -> pd.DataFrame:
+    """customer_key, then per model its score and reason columns, for every row of the scoring snapshot.
+
+    The rows stream from DuckDB ``chunk_rows`` at a time (ordered by customer_key, so runs are reproducible);
+    identical reason texts share one string.
+    """
+    import pyarrow as pa
+
+    sql = (
+        f"select customer_key, cast(feature_window_days as double) as feature_window_days, {_features_sql()} "
+        f"from {SNAPSHOTS_RELATION} where snapshot_role = 'scoring' order by as_of, customer_key"
+    )
+    texts: dict[str, str] = {}
+    parts: list[pd.DataFrame] = []
+    stream = con.cursor()
+    try:
+        for batch in stream.sql(sql).to_arrow_reader(chunk_rows):
+            chunk = con.from_arrow(pa.Table.from_batches([batch])).df()
+            x = feature_matrix(chunk)
+            scored = [chunk[["customer_key"]]]
+            for fitted in models:
+                target = fitted.target
+                reasons = reason_codes(
+                    fitted.model, x, fitted.reference, chunk["feature_window_days"], texts=texts
+                )
+                reasons.columns = [c.replace("reason", target.reason_prefix) for c in reasons.columns]
+                score = pd.DataFrame(
+                    {target.score_column: fitted.model.predict_proba(x)[:, 1]}, index=x.index
+                )
+                scored += [score, reasons]
+            parts.append(pd.concat(scored, axis=1))
+    finally:
+        stream.close()
+    if not parts:
+        return pd.DataFrame(columns=["customer_key"])
+    return pd.concat(parts, ignore_index=True)
 
 
 def model_version(scoring_date: date, metrics: tuple[ModelMetrics, ...]) -> str:
@@ -443,6 +656,8 @@ def model_version(scoring_date: date, metrics: tuple[ModelMetrics, ...]) -> str:
                 [str(d) for d in m.training_snapshots],
                 str(m.validation_snapshot),
                 m.final_training_rows,
+                m.final_training_rows_available,
+                m.max_training_rows,
             ]
             for m in metrics
         ],
@@ -456,16 +671,37 @@ def risk_band(p: np.ndarray) -> np.ndarray:
     return np.select(conditions, [band for _, band in RISK_BANDS], default="low")
 
 
-def train_and_score(con: duckdb.DuckDBPyConnection) -> PropensityRun:
-    """Train, validate and score both models from the warehouse's snapshots and personas (writes nothing)."""
-    frame = load_snapshots(con)
-    scoring = frame[frame["snapshot_role"] == "scoring"].reset_index(drop=True)
-    if scoring.empty:
-        raise PropensityError(f"{SNAPSHOTS_RELATION} has no scoring snapshot (no data loaded?)")
-    scoring_as_of = scoring["as_of"].iloc[0]
-    scored_at = pd.Timestamp(scoring["as_of_at"].iloc[0]).to_pydatetime()
+def _scoring_snapshot(con: duckdb.DuckDBPyConnection) -> tuple[date, datetime] | None:
+    """(as_of, as_of_at) of the scoring snapshot, None when there is none."""
+    rows = con.execute(
+        f"""select cast(as_of as date), as_of_at from {SNAPSHOTS_RELATION}
+            where snapshot_role = 'scoring' order by as_of, customer_key limit 1"""
+    ).fetchall()
+    if not rows:
+        return None
+    as_of, as_of_at = rows[0]
+    return as_of, pd.Timestamp(as_of_at).to_pydatetime()
 
-    problems = {target.model_name: training_problem(frame, target) for target in TARGETS}
+
+def train_and_score(con: duckdb.DuckDBPyConnection, limits: Limits | None = None) -> PropensityRun:
+    """Train, validate and score both models from the warehouse's snapshots and personas (writes nothing).
+
+    ``limits``: the sample caps and scoring chunk size (default: :meth:`Limits.from_env`).
+    """
+    limits = limits or Limits.from_env()
+    scoring = _scoring_snapshot(con)
+    if scoring is None:
+        raise PropensityError(f"{SNAPSHOTS_RELATION} has no scoring snapshot (no data loaded?)")
+    scoring_as_of, scored_at = scoring
+
+    # First whether every model can be trained (labels and customers only), then one model's rows at a time.
+    problems: dict[str, str | None] = {}
+    for target in TARGETS:
+        try:
+            _check_trainable(load_target_data(con, target, limits, features=False))
+            problems[target.model_name] = None
+        except NotTrainable as exc:
+            problems[target.model_name] = _problem_text(target, exc)
     if any(problems.values()):
         failing = ", ".join(name for name, problem in problems.items() if problem)
         return PropensityRun(
@@ -480,16 +716,24 @@ def train_and_score(con: duckdb.DuckDBPyConnection) -> PropensityRun:
             ),
         )
 
-    results = [_train_target(frame, scoring, target) for target in TARGETS]
-    metrics = tuple(m for m, _ in results)
+    models = [_train_target(load_target_data(con, target, limits), limits) for target in TARGETS]
+    scores = score_chunks(con, models, limits.scoring_chunk_rows)
+    metrics = tuple(
+        replace(
+            m.metrics,
+            scored_customers=len(scores),
+            mean_score=float(scores[m.target.score_column].mean()) if len(scores) else float("nan"),
+        )
+        for m in models
+    )
     version = model_version(scoring_as_of, metrics)
 
     personas = con.execute(
         f"select customer_key, persona, persona_description, is_marketing_opted_in, has_open_pain_point, "
         f"cross_sell_category from {PERSONAS_RELATION}"
     ).df()
-    scores = scoring[["customer_key"]].join([s for _, s in results])
     scores = scores.merge(personas, on="customer_key", how="left", validate="one_to_one")
+    del personas
     scores = scores.join(assign_next_best_actions(scores))
     scores["churn_risk_band"] = risk_band(scores["churn_propensity"].to_numpy())
     scores["scored_at"] = scored_at
@@ -585,13 +829,28 @@ create table if not exists {METRICS_RELATION} (
     mean_score double,
     created_at timestamp,
     status varchar,
-    reason varchar
+    reason varchar,
+    train_rows_available bigint,
+    validation_rows_available bigint,
+    final_training_rows_available bigint,
+    max_training_rows bigint,
+    max_validation_rows bigint,
+    sampling varchar
 )
 """
 # Columns added after the first release: a warehouse whose model_metrics predates them gets them added.
-METRICS_MIGRATIONS = (
-    f"alter table {METRICS_RELATION} add column if not exists status varchar",
-    f"alter table {METRICS_RELATION} add column if not exists reason varchar",
+METRICS_MIGRATIONS = tuple(
+    f"alter table {METRICS_RELATION} add column if not exists {column} {sql_type}"
+    for column, sql_type in (
+        ("status", "varchar"),
+        ("reason", "varchar"),
+        ("train_rows_available", "bigint"),
+        ("validation_rows_available", "bigint"),
+        ("final_training_rows_available", "bigint"),
+        ("max_training_rows", "bigint"),
+        ("max_validation_rows", "bigint"),
+        ("sampling", "varchar"),
+    )
 )
 
 

@@ -8,29 +8,47 @@ missing, so a publish is never ungated (e.g. the publish asset materialized on i
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from cx_warehouse.publish.registry import BI_SCHEMA, PUBLISHED_TABLES, PublishedTable
 from cx_warehouse.quality import drift, pii
 from cx_warehouse.quality.report import load_outcome, quality_root, write_outcome
-from cx_warehouse.quality.results import ExpectationOutcome, SuiteOutcome
-from cx_warehouse.quality.suites import SUITES_BY_TABLE, SuiteParams, SuiteSpec, suite_notes
+from cx_warehouse.quality.results import ExpectationOutcome, SuiteOutcome, jsonable
+from cx_warehouse.quality.suites import SUITES, SUITES_BY_TABLE, SuiteParams, SuiteSpec, suite_notes
 
 MODEL_METRICS = "marts.model_metrics"
+# Expectations about the frame's columns, not its rows: the same in every chunk (and in an empty increment).
+SCHEMA_LEVEL: frozenset[str] = frozenset(
+    {
+        "expect_column_to_exist",
+        "expect_table_columns_to_match_ordered_list",
+        "expect_table_columns_to_match_set",
+        "expect_table_column_count_to_equal",
+        "expect_table_column_count_to_be_between",
+    }
+)
 
 
 @contextmanager
 def read_only(path: str | os.PathLike[str]) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection (many readers may share a DuckDB file; only a writer is exclusive)."""
-    con = duckdb.connect(str(path), read_only=True)
+    """A read-only connection (many readers may share a DuckDB file; only a writer is exclusive).
+
+    It honours ``CX_DUCKDB_MEMORY_LIMIT`` like the warehouse resource and dbt (DuckDB's default: 80 % of RAM).
+    """
+    limit = os.environ.get("CX_DUCKDB_MEMORY_LIMIT")
+    con = duckdb.connect(str(path), read_only=True, config={"memory_limit": limit} if limit else {})
     try:
         con.execute("set TimeZone = 'UTC'")  # (config={"TimeZone": ...} at connect fails on DuckDB 2.0)
         yield con
@@ -85,6 +103,86 @@ def _failed(suite: str, table: str, run_id: str, error: str, started: float) -> 
     return SuiteOutcome(suite, table, False, run_id, error=error, duration_s=time.perf_counter() - started)
 
 
+def suite_fingerprint(spec: SuiteSpec, expectations: Sequence[Any]) -> str:
+    """A digest of what a suite checks and on which rows: its SQL and every expectation with its arguments."""
+    rules = [[str(e.expectation_type), jsonable(dict(e.configuration.kwargs))] for e in expectations]
+    increment = spec.increment
+    payload = {
+        "frame_sql": spec.frame_sql,
+        "increment": [increment.frame_sql, list(increment.whole_relation_columns)] if increment else None,
+        "expectations": rules,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _expectation_columns(expectation: Any) -> set[str]:
+    kwargs = dict(expectation.configuration.kwargs)
+    columns = {kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs}
+    return columns | set(kwargs.get("column_list") or ())
+
+
+@dataclass(frozen=True)
+class _Plan:
+    since: str | None  # validate row by row only batches after this (None: the whole frame)
+    watermark: str | None  # the newest batch in the relation now (recorded for the next run)
+    notes: tuple[str, ...]
+
+
+def _batch_watermark(con: duckdb.DuckDBPyConnection, spec: SuiteSpec) -> tuple[bool, str | None]:
+    """(the increment's batch relation and column exist, the newest batch in it as text)."""
+    increment = spec.increment
+    if increment is None or not relation_exists(con, increment.batch_relation):
+        return False, None
+    schema, _, table = increment.batch_relation.partition(".")
+    if increment.batch_column not in {c for c, _ in pii.relation_columns(con, schema, table)}:
+        return False, None
+    (newest,) = con.execute(
+        f"select max({increment.batch_column})::varchar from {increment.batch_relation}"
+    ).fetchall()[0]
+    return True, None if newest is None else str(newest)
+
+
+def _timestamp(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _plan(
+    con: duckdb.DuckDBPyConnection, spec: SuiteSpec, fingerprint: str, previous: SuiteOutcome | None
+) -> _Plan:
+    """Whole frame or increment? The increment only when the published run validated these rules and said up
+    to which batch, and the relation has not gone back to before it."""
+    if spec.increment is None:
+        return _Plan(None, None, ())
+    available, watermark = _batch_watermark(con, spec)
+    batch = f"{spec.increment.batch_relation}.{spec.increment.batch_column}"
+    whole = "whole frame validated row by row"
+    if not available:
+        return _Plan(None, None, (f"{batch} not available: {whole}",))
+    if previous is None:
+        return _Plan(None, watermark, (f"no gated publish to start from: {whole}",))
+    if not previous.success or previous.batch_watermark is None:
+        reason = f"the published run {previous.run_id} did not pass this suite"
+        return _Plan(None, watermark, (f"{reason}: {whole}",))
+    if previous.suite_fingerprint != fingerprint:
+        return _Plan(None, watermark, (f"the suite's rules changed since run {previous.run_id}: {whole}",))
+    try:
+        went_back = watermark is None or _timestamp(watermark) < _timestamp(previous.batch_watermark)
+    except ValueError:  # not a timestamp: nothing to start from
+        went_back = True
+    if went_back:
+        reason = f"{batch} is older than the published run {previous.run_id}"
+        return _Plan(None, watermark, (f"{reason}: {whole}",))
+    return _Plan(
+        previous.batch_watermark,
+        watermark,
+        (
+            f"row-by-row rules on the rows of {batch} after {previous.batch_watermark} (validated through it "
+            f"by the published run {previous.run_id}); whole-table rules and "
+            f"{', '.join(spec.increment.whole_relation_columns)} on every row",
+        ),
+    )
+
+
 def run_suite(
     con: duckdb.DuckDBPyConnection,
     spec: SuiteSpec,
@@ -92,30 +190,92 @@ def run_suite(
     *,
     run_id: str,
     report_dir: Path | None,
+    chunk_rows: int | None = None,
+    previous: SuiteOutcome | None = None,
 ) -> SuiteOutcome:
-    """Validate one GX suite on its frame; any error is a failed outcome, never a pass."""
-    from cx_warehouse.quality.gx_runner import validate_frame
+    """Validate one suite; any error is a failed outcome, never a pass.
+
+    Whole-table expectations (row count, uniqueness) are evaluated in DuckDB on the whole relation; the others
+    by GX on the frame streamed in chunks of ``chunk_rows`` (default ``CX_QUALITY_CHUNK_ROWS``, 500,000), so
+    memory does not grow with the table. ``previous``: this suite's outcome in the run whose file is
+    published; for a suite with an increment it lets the row-by-row rules see only the batches recomputed
+    since (see :class:`cx_warehouse.quality.suites.Increment`).
+    """
+    import great_expectations as gx
+
+    from cx_warehouse.quality import whole_relation
+    from cx_warehouse.quality.gx_runner import ROW_WISE, validate_chunks
 
     started = time.perf_counter()
     missing = [r for r in spec.requires if not relation_exists(con, r)]
-    gx_result = None
+    gx_result: dict[str, Any] | None = None
     if missing:
         outcome = _failed(
             spec.name, spec.table, run_id, f"missing relation(s): {', '.join(missing)}", started
         )
     else:
         try:
-            frame = con.sql(spec.frame_sql).df()
-            suite = spec.build(params, list(frame.columns))
-            success, expectations, gx_result = validate_frame(frame, suite, spec.index_columns)
+            columns = con.sql(spec.frame_sql).columns  # binds the query (a missing column fails here)
+            suite = spec.build(params, list(columns))
+            expectations = list(suite.expectations)
+            fingerprint = suite_fingerprint(spec, expectations)
+            plan = _plan(con, spec, fingerprint, previous)
+            whole_columns = set(
+                spec.increment.whole_relation_columns if plan.since and spec.increment else ()
+            )
+            in_sql, in_chunks = [], []
+            for e in expectations:
+                kind = str(e.expectation_type)
+                if kind in whole_relation.TABLE_LEVEL:
+                    in_sql.append(e)
+                elif kind in SCHEMA_LEVEL:
+                    in_chunks.append(e)  # the columns are the same in every chunk, even an empty increment
+                elif whole_columns & _expectation_columns(e):
+                    if kind not in whole_relation.ROW_LEVEL:
+                        on = sorted(whole_columns & _expectation_columns(e))
+                        raise whole_relation.UnsupportedExpectation(
+                            f"{kind} on {on} must be judged on the whole relation, which SQL cannot do for it"
+                        )
+                    in_sql.append(e)
+                elif kind in ROW_WISE:
+                    in_chunks.append(e)
+                else:
+                    raise whole_relation.UnsupportedExpectation(
+                        f"{kind} can be evaluated neither chunk by chunk nor on the whole relation in SQL"
+                    )
+            rows, sql_outcomes = whole_relation.evaluate(con, spec.frame_sql, in_sql, spec.index_columns)
+            by_id = {id(e): o for e, o in zip(in_sql, sql_outcomes, strict=True)}
+            extra: list[ExpectationOutcome] = []
+            notes = list(plan.notes)
+            increment_rows = None
+            if in_chunks:
+                increment = spec.increment if plan.since else None
+                chunked = validate_chunks(
+                    con,
+                    increment.frame_sql if increment else spec.frame_sql,
+                    gx.ExpectationSuite(name=spec.name, expectations=in_chunks),
+                    spec.index_columns,
+                    chunk_rows=chunk_rows,
+                    params={"validated_through": _timestamp(plan.since)} if increment else None,
+                )
+                by_id.update({id(e): o for e, o in zip(in_chunks, chunked.outcomes, strict=False)})
+                extra = chunked.outcomes[len(in_chunks) :]
+                gx_result = chunked.gx_result
+                if increment:
+                    increment_rows = chunked.rows
+                    notes.append(f"{chunked.rows} recomputed row(s) validated row by row of {rows}")
+            outcomes = [by_id[id(e)] for e in expectations] + extra
             outcome = SuiteOutcome(
                 spec.name,
                 spec.table,
-                success,
+                bool(outcomes) and all(o.success for o in outcomes),
                 run_id,
-                rows=len(frame),
-                expectations=expectations,
-                notes=suite_notes(spec, params),
+                rows=rows,
+                expectations=outcomes,
+                notes=notes + suite_notes(spec, params),
+                batch_watermark=plan.watermark,
+                suite_fingerprint=fingerprint,
+                increment_rows=increment_rows,
             )
         except Exception as exc:  # a suite that cannot run has not passed
             detail = traceback.format_exception_only(exc)[-1].strip()
@@ -124,6 +284,39 @@ def run_suite(
     if report_dir is not None:
         write_outcome(report_dir, outcome, gx_result)
     return outcome
+
+
+def published_run_id(publish_path: str | os.PathLike[str] | None) -> str | None:
+    """The run id recorded in the published file (``meta.publish_info``), None when there is none."""
+    if publish_path is None or not Path(publish_path).exists():
+        return None
+    try:
+        with read_only(publish_path) as con:
+            if not relation_exists(con, "meta.publish_info"):
+                return None
+            row = con.execute("select run_id from meta.publish_info limit 1").fetchall()
+    except duckdb.Error:
+        return None
+    return str(row[0][0]) if row and row[0][0] is not None else None
+
+
+def previous_outcomes(
+    publish_path: str | os.PathLike[str] | None, root: Path | None
+) -> dict[str, SuiteOutcome]:
+    """The stored outcomes of the incremental suites in the run whose file is published (by suite name)."""
+    previous_run = published_run_id(publish_path)
+    if previous_run is None or root is None:
+        return {}
+    outcomes = {}
+    for spec in SUITES:
+        if spec.increment is not None:
+            try:
+                outcome = load_outcome(root / previous_run, spec.name)
+            except (OSError, ValueError, KeyError, TypeError):
+                outcome = None
+            if outcome is not None:
+                outcomes[spec.name] = outcome
+    return outcomes
 
 
 def drift_suite_name(table: str) -> str:
@@ -284,6 +477,7 @@ def audit(
     def stored(suite: str) -> SuiteOutcome | None:
         return load_outcome(report_dir, suite) if reuse and report_dir is not None else None
 
+    previous = previous_outcomes(publish_path, root)
     with read_only(warehouse_path) as con:
         params: SuiteParams | None = None
         for table in tables:
@@ -299,7 +493,14 @@ def audit(
                 outcome = stored(spec.name)
                 if outcome is None:
                     params = params or suite_params(con, run_id=run_id)
-                    outcome = run_suite(con, spec, params, run_id=run_id, report_dir=report_dir)
+                    outcome = run_suite(
+                        con,
+                        spec,
+                        params,
+                        run_id=run_id,
+                        report_dir=report_dir,
+                        previous=previous.get(spec.name),
+                    )
                 report.outcomes.append(outcome)
             outcome = stored(drift_suite_name(table.name))
             if outcome is None:

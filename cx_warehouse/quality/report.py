@@ -86,9 +86,11 @@ def write_index(directory: Path) -> Path:
         )
         for e in sorted(o.expectations, key=lambda e: e.success):
             args = {k: v for k, v in e.kwargs.items() if k not in {"column", "column_list"}}
+            how = f"<br><small>{_cell(e.evaluated_on)}</small>" if e.evaluated_on else ""
             parts.append(
                 f"<tr><td class='{'ok' if e.success else 'bad'}'>{'ok' if e.success else 'FAILED'}</td>"
-                f"<td>{_cell(e.expectation)}</td><td>{_cell(e.column)}</td><td>{_cell(args or None)}</td>"
+                f"<td>{_cell(e.expectation)}{how}</td><td>{_cell(e.column)}</td>"
+                f"<td>{_cell(args or None)}</td>"
                 f"<td>{_cell(e.observed)}</td><td>{_cell(e.unexpected_count)}</td>"
                 f"<td>{_cell(e.sample or None)}{_cell(e.error)}</td></tr>"
             )

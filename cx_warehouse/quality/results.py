@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -47,6 +47,8 @@ class ExpectationOutcome:
     unexpected_percent: float | None = None
     sample: list[dict[str, Any]] = field(default_factory=list)  # sample bad rows (key columns + value)
     error: str | None = None
+    # How it was evaluated: "gx: 12 chunk(s) of <= 500000 rows", "duckdb: whole relation" (None: one frame).
+    evaluated_on: str | None = None
 
     def describe(self) -> str:
         what = self.expectation + (f"({self.column})" if self.column else "")
@@ -76,6 +78,12 @@ class SuiteOutcome:
         default_factory=lambda: datetime.now().astimezone().isoformat(timespec="seconds")
     )
     result_path: str | None = None
+    # Suites validated per batch (SuiteSpec.increment): the newest batch of the relation when it was
+    # validated, and a fingerprint of the suite's rules; a later run validates row by row only the newer
+    # batches when the outcome it starts from passed with the same fingerprint (cx_warehouse.quality.gate).
+    batch_watermark: str | None = None
+    suite_fingerprint: str | None = None
+    increment_rows: int | None = None  # rows validated row by row when only the newer batches were
 
     @property
     def failed(self) -> list[ExpectationOutcome]:
@@ -93,8 +101,13 @@ class SuiteOutcome:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SuiteOutcome:
-        expectations = [ExpectationOutcome(**e) for e in data.get("expectations", [])]
-        return cls(**{**data, "expectations": expectations})
+        known = {f.name for f in fields(ExpectationOutcome)}
+        expectations = [
+            ExpectationOutcome(**{k: v for k, v in e.items() if k in known})
+            for e in data.get("expectations", [])
+        ]
+        names = {f.name for f in fields(cls)}
+        return cls(**{**{k: v for k, v in data.items() if k in names}, "expectations": expectations})
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:

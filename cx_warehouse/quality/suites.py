@@ -14,6 +14,13 @@ expectation on them can only pass when every row satisfies the rule:
 
 Bounds (ranges, row counts, drift) are the numbers written in the expectations below and in
 :mod:`cx_warehouse.quality.drift`; change them there, in review.
+
+How a suite is evaluated (:func:`cx_warehouse.quality.gate.run_suite`): expectations about the table as a
+whole - row count, uniqueness of a key (:func:`_key`) or of a grain - are evaluated in DuckDB SQL on the whole
+relation (:mod:`cx_warehouse.quality.whole_relation`); every other expectation is row by row and GX validates
+the frame in bounded chunks (:func:`cx_warehouse.quality.gx_runner.validate_chunks`). A suite may only use
+expectation types one of the two can judge; any other fails the suite. A suite with an :class:`Increment`
+validates row by row only the batches recomputed since the last gated publish (see there).
 """
 
 from __future__ import annotations
@@ -62,6 +69,27 @@ class SuiteParams:
 
 
 @dataclass(frozen=True)
+class Increment:
+    """Validate row by row only the rows recomputed since the rows of the last gated publish.
+
+    ``batch_relation`` is the incremental dbt model that holds the suite's rows with ``batch_column`` (the dbt
+    invocation that last recomputed a row). ``frame_sql`` is the suite's frame restricted to
+    ``batch_column > $validated_through``. The gate uses it only when the run whose file is published passed
+    this suite, with the same rules (fingerprint), and recorded the newest batch it validated; otherwise
+    (first run, failed or unknown previous gate, rules changed) the whole frame is validated - a full refresh
+    re-stamps every row, so it is validated whole anyway. Whole-table expectations (row count, uniqueness) are
+    always evaluated on the whole relation, and so are the row-by-row expectations on
+    ``whole_relation_columns``: columns whose value can change without their row being recomputed (looked up
+    from a seed or another mart at query time) or that the increment's join cannot see (a null key).
+    """
+
+    batch_relation: str
+    batch_column: str
+    frame_sql: str
+    whole_relation_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SuiteSpec:
     name: str
     table: str  # the published table (registry name) this suite gates
@@ -70,6 +98,7 @@ class SuiteSpec:
     build: Callable[[SuiteParams, Sequence[str]], gx.ExpectationSuite]
     index_columns: tuple[str, ...]
     requires: tuple[str, ...]  # warehouse relations the frame reads
+    increment: Increment | None = None
 
 
 def _suite(name: str, expectations: list[Any]) -> gx.ExpectationSuite:
@@ -135,6 +164,30 @@ select
 from marts.fct_touchpoints as t
 left join (select distinct customer_key from marts.dim_customer) as d on t.customer_key = d.customer_key
 """
+
+
+# fct_touchpoints is a view over the incremental intermediate.int_touchpoints_unioned, which stamps every row
+# it recomputes with the dbt invocation's start (_batch_at); the BI view does not expose it, so the increment
+# joins back to the intermediate model on touchpoint_id. Rows with a null touchpoint_id cannot join: the key's
+# not-null rule is evaluated on the whole relation, as are journey_stage (the seed taxonomy, looked up by the
+# view) and _customer_known (dim_customer, rebuilt every night). _occurs_in_future only turns false over time.
+FCT_TOUCHPOINTS_INCREMENT = Increment(
+    batch_relation="intermediate.int_touchpoints_unioned",
+    batch_column="_batch_at",
+    frame_sql="""
+select
+    t.touchpoint_id, t.customer_key, t.channel, t.touchpoint_type, t.occurred_at, t.journey_stage,
+    (t.customer_key is null or d.customer_key is not null) as _customer_known,
+    coalesce(t.occurred_at::timestamptz > now() + interval 1 day, false) as _occurs_in_future
+from marts.fct_touchpoints as t
+inner join (
+    select distinct touchpoint_id from intermediate.int_touchpoints_unioned
+    where _batch_at > $validated_through
+) as b on t.touchpoint_id = b.touchpoint_id
+left join (select distinct customer_key from marts.dim_customer) as d on t.customer_key = d.customer_key
+""",
+    whole_relation_columns=("touchpoint_id", "journey_stage", "_customer_known"),
+)
 
 
 def fct_touchpoints_suite(params: SuiteParams, columns: Sequence[str]) -> gx.ExpectationSuite:
@@ -381,11 +434,15 @@ SUITES: tuple[SuiteSpec, ...] = (
     SuiteSpec(
         "fct_touchpoints",
         "fct_touchpoints",
-        "Touchpoints: unique ids, required attributes set, every customer_key known, nothing in the future.",
+        "Touchpoints: unique ids, required attributes set, every customer_key known, nothing in the future. "
+        "Row-by-row rules on the rows recomputed since the last gated publish (intermediate."
+        "int_touchpoints_unioned._batch_at, joined on touchpoint_id: the BI view does not expose it); ids, "
+        "row count, journey_stage and known customers on the whole table.",
         FCT_TOUCHPOINTS_SQL,
         fct_touchpoints_suite,
         ("touchpoint_id",),
         ("marts.fct_touchpoints", "marts.dim_customer"),
+        FCT_TOUCHPOINTS_INCREMENT,
     ),
     SuiteSpec(
         "fct_contacts",

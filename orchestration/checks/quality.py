@@ -86,6 +86,8 @@ def outcome_metadata(outcome: SuiteOutcome) -> dict[str, dg.MetadataValue]:
     }
     if outcome.rows is not None:
         metadata["rows_validated"] = dg.MetadataValue.int(int(outcome.rows))
+    if outcome.increment_rows is not None:  # row-by-row rules saw only the batches since the last publish
+        metadata["rows_validated_row_by_row"] = dg.MetadataValue.int(int(outcome.increment_rows))
     if outcome.notes:
         metadata["notes"] = dg.MetadataValue.text("; ".join(outcome.notes))
     if outcome.error:
@@ -187,13 +189,22 @@ def build_quality_checks(available: Iterable[dg.AssetKey]) -> list[dg.AssetCheck
         selected = set(context.selected_asset_check_keys)
         run_id = context.run.run_id
         directory = report_dir(run_id)
+        # Where the suites with an increment start from: their outcomes in the run whose file is published.
+        previous = gate.previous_outcomes(publish_path(), quality_root(publish_path()))
         with gate.read_only(warehouse.path) as con:
             params = gate.suite_params(con, run_id=run_id)
             for table, key in tables:
                 for spec in SUITES_BY_TABLE.get(table.name, ()):
                     name = suite_check_name(spec.name)
                     if dg.AssetCheckKey(key, name) in selected:
-                        outcome = gate.run_suite(con, spec, params, run_id=run_id, report_dir=directory)
+                        outcome = gate.run_suite(
+                            con,
+                            spec,
+                            params,
+                            run_id=run_id,
+                            report_dir=directory,
+                            previous=previous.get(spec.name),
+                        )
                         context.log.info(outcome.reason())
                         yield _result(key, name, outcome)
                 if dg.AssetCheckKey(key, DRIFT_CHECK) in selected:
