@@ -38,7 +38,7 @@
 
 with
 
-touchpoints as (
+touchpoints as {{ not_materialized() }} (
 
     select * from {{ ref('fct_touchpoints') }}
     where customer_key is not null
@@ -46,34 +46,34 @@ touchpoints as (
 
 ),
 
-web_sessions as (
+web_sessions as {{ not_materialized() }} (
 
     select * from {{ ref('fct_web_sessions') }}
     where customer_key is not null
 
 ),
 
-orders as (
+orders as {{ not_materialized() }} (
 
     select * from {{ ref('int_orders_evaluated') }}
     where customer_key is not null
 
 ),
 
-pos_transaction_lines as (
+pos_transaction_lines as {{ not_materialized() }} (
 
     select * from {{ ref('stg_pos__transaction_lines') }}
 
 ),
 
-records_resolved as (
+records_resolved as {{ not_materialized() }} (
 
     select * from {{ ref('int_records_resolved') }}
     where customer_key is not null
 
 ),
 
-contacts as (
+contacts as {{ not_materialized() }} (
 
     select * from {{ ref('fct_contacts') }}
     where customer_key is not null
@@ -88,7 +88,7 @@ pain_points as (
 
 ),
 
-social_conversations as (
+social_conversations as {{ not_materialized() }} (
 
     select * from {{ ref('int_social_conversations_summarized') }}
     where customer_key is not null
@@ -101,12 +101,15 @@ social_messages as (
 
 ),
 
-email_messages as (
+email_messages as {{ not_materialized() }} (
 
     select * from {{ ref('int_email_messages_summarized') }}
     where customer_key is not null
 
 ),
+
+-- (the inputs are inlined where they are used: `not_materialized`, so that DuckDB does not hold whole tables in
+-- memory at 1M customers)
 
 -- metric rows: (customer_key, activity_on, metric, value); values are exact numerics (amounts are decimals), so
 -- the daily sums do not depend on the order of the rows
