@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cx_warehouse.quality.results import ExpectationOutcome, jsonable
+from cx_warehouse.quality.results import ExpectationOutcome, jsonable, mostly_ok
 
 if TYPE_CHECKING:
     import duckdb
@@ -93,10 +93,10 @@ def _batch_def() -> Any:
         return _batch_definition
 
 
-def validate_frame(
-    frame: pd.DataFrame, suite: gx.ExpectationSuite, index_columns: tuple[str, ...] = ()
-) -> tuple[bool, list[ExpectationOutcome], dict[str, Any]]:
-    """Validate ``frame`` against ``suite``: (success, one outcome per expectation, GX's raw result JSON)."""
+def _run_gx(
+    frame: pd.DataFrame, suite: gx.ExpectationSuite, index_columns: tuple[str, ...]
+) -> tuple[bool, list[ExpectationOutcome], Any]:
+    """GX on one frame: (success, one outcome per expectation, GX's validation result)."""
     batch = _batch_def().get_batch(batch_parameters={"dataframe": frame})
     index = [c for c in index_columns if c in frame.columns]
     result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS}
@@ -106,6 +106,14 @@ def validate_frame(
     outcomes = [_outcome(r) for r in result.results]
     # A suite with no expectations, or one whose expectations all raised, must never count as a pass.
     success = bool(result.success) and bool(outcomes) and all(o.success for o in outcomes)
+    return success, outcomes, result
+
+
+def validate_frame(
+    frame: pd.DataFrame, suite: gx.ExpectationSuite, index_columns: tuple[str, ...] = ()
+) -> tuple[bool, list[ExpectationOutcome], dict[str, Any]]:
+    """Validate ``frame`` against ``suite``: (success, one outcome per expectation, GX's raw result JSON)."""
+    success, outcomes, result = _run_gx(frame, suite, index_columns)
     return success, outcomes, jsonable(result.to_json_dict())
 
 
@@ -241,13 +249,7 @@ def _validate(
     frame: pd.DataFrame, suite: gx.ExpectationSuite, index_columns: tuple[str, ...]
 ) -> tuple[bool, list[ExpectationOutcome], dict[str, Any], list[tuple[str, int, bool]]]:
     """One chunk: success, outcomes, raw result and per outcome (merge key, values judged, has counts)."""
-    batch = _batch_def().get_batch(batch_parameters={"dataframe": frame})
-    index = [c for c in index_columns if c in frame.columns]
-    result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS}
-    if index:
-        result_format["unexpected_index_column_names"] = index
-    result = batch.validate(suite, result_format=result_format)
-    outcomes = [_outcome(r) for r in result.results]
+    success, outcomes, result = _run_gx(frame, suite, index_columns)
     counts = []
     for r in result.results:
         config = r.expectation_config
@@ -255,7 +257,6 @@ def _validate(
         element, missing = res.get("element_count"), res.get("missing_count") or 0
         counted = int(element) - int(missing) if element is not None else 0
         counts.append((_key(str(config.type), dict(config.kwargs)), counted, element is not None))
-    success = bool(result.success) and bool(outcomes) and all(o.success for o in outcomes)
     return success, outcomes, jsonable(result.to_json_dict()), counts
 
 
@@ -291,7 +292,7 @@ def _final(merged: _Merged, chunks: int, size: int) -> ExpectationOutcome:
         success = False
     elif merged.has_counts and isinstance(mostly, int | float) and mostly < 1:
         # mostly is about the whole table: judged on the summed counts, not chunk by chunk
-        success = merged.counted == 0 or (merged.counted - merged.unexpected) / merged.counted >= mostly
+        success = mostly_ok(merged.unexpected, merged.counted, mostly)
     else:
         success = not merged.chunk_failed
     outcome.success = success

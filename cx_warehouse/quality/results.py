@@ -115,3 +115,10 @@ def write_json(path: Path, payload: dict[str, Any]) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(jsonable(payload), indent=2, sort_keys=False) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def mostly_ok(unexpected: int, counted: int, mostly: float | None) -> bool:
+    """GX's ``mostly``: the share of expected among the counted values reaches it (else none unexpected)."""
+    if mostly is None or mostly >= 1:
+        return unexpected == 0
+    return counted == 0 or (counted - unexpected) / counted >= mostly

@@ -156,14 +156,20 @@ def dim_customer_suite(params: SuiteParams, columns: Sequence[str]) -> gx.Expect
 
 # ------------------------------------------------------------------------------------------- fct_touchpoints
 
-FCT_TOUCHPOINTS_SQL = """
+
+def _fct_touchpoints_sql(rows: str = "") -> str:
+    """The fct_touchpoints frame; ``rows``: a join that keeps only some touchpoints (the increment)."""
+    return f"""
 select
     t.touchpoint_id, t.customer_key, t.channel, t.touchpoint_type, t.occurred_at, t.journey_stage,
     (t.customer_key is null or d.customer_key is not null) as _customer_known,
     coalesce(t.occurred_at::timestamptz > now() + interval 1 day, false) as _occurs_in_future
-from marts.fct_touchpoints as t
+from marts.fct_touchpoints as t{rows}
 left join (select distinct customer_key from marts.dim_customer) as d on t.customer_key = d.customer_key
 """
+
+
+FCT_TOUCHPOINTS_SQL = _fct_touchpoints_sql()
 
 
 # fct_touchpoints is a view over the incremental intermediate.int_touchpoints_unioned, which stamps every row
@@ -174,18 +180,13 @@ left join (select distinct customer_key from marts.dim_customer) as d on t.custo
 FCT_TOUCHPOINTS_INCREMENT = Increment(
     batch_relation="intermediate.int_touchpoints_unioned",
     batch_column="_batch_at",
-    frame_sql="""
-select
-    t.touchpoint_id, t.customer_key, t.channel, t.touchpoint_type, t.occurred_at, t.journey_stage,
-    (t.customer_key is null or d.customer_key is not null) as _customer_known,
-    coalesce(t.occurred_at::timestamptz > now() + interval 1 day, false) as _occurs_in_future
-from marts.fct_touchpoints as t
+    frame_sql=_fct_touchpoints_sql(
+        """
 inner join (
     select distinct touchpoint_id from intermediate.int_touchpoints_unioned
     where _batch_at > $validated_through
-) as b on t.touchpoint_id = b.touchpoint_id
-left join (select distinct customer_key from marts.dim_customer) as d on t.customer_key = d.customer_key
-""",
+) as b on t.touchpoint_id = b.touchpoint_id"""
+    ),
     whole_relation_columns=("touchpoint_id", "journey_stage", "_customer_known"),
 )
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import duckdb
 
-from cx_warehouse.quality.results import ExpectationOutcome, jsonable
+from cx_warehouse.quality.results import ExpectationOutcome, jsonable, mostly_ok
 
 SAMPLE_ROWS = 10
 WHOLE_RELATION = "duckdb: whole relation"
@@ -67,12 +67,6 @@ def _check_supported(expectation: Any) -> None:
         raise UnsupportedExpectation(f"{kind} cannot be evaluated on the whole relation in SQL")
     if _settings(expectation).get("row_condition"):
         raise UnsupportedExpectation(f"{kind} with a row_condition cannot be evaluated in SQL")
-
-
-def _mostly_ok(unexpected: int, counted: int, mostly: float | None) -> bool:
-    if mostly is None or mostly >= 1:
-        return unexpected == 0
-    return counted == 0 or (counted - unexpected) / counted >= mostly
 
 
 def _percent(unexpected: int, counted: int) -> float | None:
@@ -164,7 +158,7 @@ def _outcome(
         assert slot is not None
         column = kwargs["column"]
         unexpected, counted = int(row[slot]), int(row[slot + 1])
-        ok = _mostly_ok(unexpected, counted, mostly)
+        ok = mostly_ok(unexpected, counted, mostly)
         sample: list[dict[str, Any]] = []
         if unexpected:
             quoted = _quote(column)
@@ -221,7 +215,7 @@ def _outcome(
     else:
         counted_row = con.sql(f"select count(*) from {frame} where {considered}", params=params).fetchall()
         counted = int(counted_row[0][0])
-    ok = _mostly_ok(copies, counted, mostly)
+    ok = mostly_ok(copies, counted, mostly)
     sample = []
     if values:
         cursor = con.sql(

@@ -71,8 +71,8 @@ def _personas(snapshots: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-@pytest.fixture(scope="module")
-def warehouse() -> duckdb.DuckDBPyConnection:
+def snapshot_warehouse() -> duckdb.DuckDBPyConnection:
+    """An in-memory warehouse holding the synthetic snapshots and personas."""
     con = duckdb.connect()
     snapshots = _snapshots()
     con.execute("create schema intermediate")
@@ -84,6 +84,11 @@ def warehouse() -> duckdb.DuckDBPyConnection:
     con.unregister("snapshots_df")
     con.unregister("personas_df")
     return con
+
+
+@pytest.fixture(scope="module")
+def warehouse() -> duckdb.DuckDBPyConnection:
+    return snapshot_warehouse()
 
 
 @pytest.fixture(scope="module")

@@ -13,23 +13,14 @@ import pandas as pd
 import pytest
 
 from cx_warehouse.models import propensity as p
-from tests.unit.test_propensity import _personas, _snapshots
+from tests.unit.test_propensity import snapshot_warehouse
 
 CUSTOMERS_SCORED = 239  # ck_0000 is in no scoring snapshot
 
 
 @pytest.fixture(scope="module")
 def warehouse() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    snapshots = _snapshots()
-    con.execute("create schema intermediate; create schema marts")
-    con.register("snapshots_df", snapshots)
-    con.register("personas_df", _personas(snapshots))
-    con.execute(f"create table {p.SNAPSHOTS_RELATION} as select * from snapshots_df")
-    con.execute(f"create table {p.PERSONAS_RELATION} as select * from personas_df")
-    con.unregister("snapshots_df")
-    con.unregister("personas_df")
-    return con
+    return snapshot_warehouse()
 
 
 @pytest.fixture(scope="module")

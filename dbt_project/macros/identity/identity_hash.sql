@@ -103,3 +103,20 @@
         else {{ dbt.concat(["'source|'", source_model]) }}
     end
 {%- endmacro %}
+
+
+{#
+    identity_source_groups(): conditions on source_model that split record-level work into one group per event
+    source (web events, e-mail events, POS receipts) and one for all small sources. The identity models
+    aggregate per group and union the results: one aggregate over every source at once ran out of memory at
+    1M customers x 180 days, per group it spills. Use: `where source_model {{ condition }}`.
+#}
+{% macro identity_source_groups() -%}
+    {%- set event_sources = ['stg_web__events', 'stg_esp__email_events', 'stg_pos__transaction_lines'] -%}
+    {%- set groups = [] -%}
+    {%- for source_model in event_sources -%}
+        {%- do groups.append("= '" ~ source_model ~ "'") -%}
+    {%- endfor -%}
+    {%- do groups.append("not in ('" ~ event_sources | join("', '") ~ "')") -%}
+    {{ return(groups) }}
+{%- endmacro %}

@@ -565,12 +565,7 @@ long_records as {{ not_materialized() }} (
 
 -- grouped per source (a record's identifier can arrive twice, e.g. a web event's own account and its order's):
 -- one aggregate over all sources at once ran out of memory at 1M customers x 180 days; per source it spills
-{% set source_groups = [
-    "= 'stg_web__events'",
-    "= 'stg_esp__email_events'",
-    "= 'stg_pos__transaction_lines'",
-    "not in ('stg_web__events', 'stg_esp__email_events', 'stg_pos__transaction_lines')",
-] %}
+{% set source_groups = identity_source_groups() %}
 record_identifiers as (
 
     {% for source_condition in source_groups %}

@@ -103,12 +103,7 @@ record_identifiers as {{ not_materialized() }} (
         {%- for id_type in precedence %} when '{{ id_type }}' then '{{ loop.index }}'{% endfor %}
     end
 {%- endset %}
-{% set source_groups = [
-    "= 'stg_web__events'",
-    "= 'stg_esp__email_events'",
-    "= 'stg_pos__transaction_lines'",
-    "not in ('stg_web__events', 'stg_esp__email_events', 'stg_pos__transaction_lines')",
-] %}
+{% set source_groups = identity_source_groups() %}
 records as (
 
     {% for source_condition in source_groups %}
