@@ -30,7 +30,7 @@ snapshot_dates as (
 
 ),
 
-activity_daily as (
+activity_daily as {{ not_materialized() }} (
 
     select * from {{ ref('int_customer_activity_daily') }}
 
@@ -51,60 +51,73 @@ survey_responses as (
 
 ),
 
--- every customer-day up to the end of the longest label horizon, summed per snapshot
-windowed as (
+-- A customer-day joins only the snapshots whose window holds it: features and labels are separate
+-- aggregates (a bounded join each), and the first activity is one per customer. One join over every day before
+-- as_of + horizon fanned each day out to every later snapshot: at 1M customers x 180 days it spilled > 37 GB.
+
+-- the feature window [as_of - window, as_of), summed per snapshot and customer: one aggregate per snapshot
+-- (snapshot numbers are known when compiling), so each holds about one group per customer. A single aggregate
+-- over all snapshots at once has ~22M wide groups and spilled 40 GB at 1M customers.
+featured as (
+
+    {%- for snapshot_no in range(propensity_var('propensity_snapshot_max') + 1) %}
 
     select
         snapshot_dates.as_of,
         activity_daily.customer_key,
 
         {%- for metric in window_sums + email_sums %}
-        sum(case when {{ in_feature_window('activity_daily.activity_on', 'snapshot_dates.as_of', window_days) }}
-            then activity_daily.{{ metric }} else 0 end) as {{ metric }},
+        sum(activity_daily.{{ metric }}) as {{ metric }},
         {%- endfor %}
-        sum(case
-            when {{ in_feature_window('activity_daily.activity_on', 'snapshot_dates.as_of', window_days) }}
-                and activity_daily.touchpoints > 0
-                then 1
-            else 0
-        end) as active_days,
-        max(case
-            when {{ in_feature_window('activity_daily.activity_on', 'snapshot_dates.as_of', window_days) }}
-                and activity_daily.touchpoints > 0
-                then activity_daily.activity_on
-        end) as last_activity_on,
-        max(case
-            when {{ in_feature_window('activity_daily.activity_on', 'snapshot_dates.as_of', window_days) }}
-                and activity_daily.purchases > 0
-                then activity_daily.activity_on
-        end) as last_purchase_on,
-        max(case
-            when {{ in_feature_window('activity_daily.activity_on', 'snapshot_dates.as_of', window_days) }}
-                and activity_daily.pain_points > 0
-                then activity_daily.activity_on
-        end) as last_pain_point_on,
-        max(case
-            when {{ in_feature_window('activity_daily.activity_on', 'snapshot_dates.as_of', window_days) }}
-                and activity_daily.resolved_contacts > 0
-                then activity_daily.activity_on
-        end) as last_resolved_contact_on,
-        min(case
-            when activity_daily.activity_on < snapshot_dates.as_of and activity_daily.touchpoints > 0
-                then activity_daily.activity_on
-        end) as first_activity_on,
+        sum(case when activity_daily.touchpoints > 0 then 1 else 0 end) as active_days,
+        max(case when activity_daily.touchpoints > 0 then activity_daily.activity_on end) as last_activity_on,
+        max(case when activity_daily.purchases > 0 then activity_daily.activity_on end) as last_purchase_on,
+        max(case when activity_daily.pain_points > 0 then activity_daily.activity_on end) as last_pain_point_on,
+        max(case when activity_daily.resolved_contacts > 0 then activity_daily.activity_on end)
+            as last_resolved_contact_on
 
-        ---------- labels
+    from snapshot_dates
+    inner join activity_daily
+        on {{ in_feature_window('activity_daily.activity_on', 'snapshot_dates.as_of', window_days) }}
+    where snapshot_dates.snapshot_no = {{ snapshot_no }}
+    group by
+        snapshot_dates.as_of,
+        activity_daily.customer_key
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+
+),
+
+-- the label horizons [as_of, as_of + horizon), only days that can count
+labelled as (
+
+    select
+        snapshot_dates.as_of,
+        activity_daily.customer_key,
         sum(case when {{ in_label_window('activity_daily.activity_on', 'snapshot_dates.as_of', churn_days) }}
             then activity_daily.label_touchpoints else 0 end) as label_touchpoints,
         sum(case when {{ in_label_window('activity_daily.activity_on', 'snapshot_dates.as_of', purchase_days) }}
             then activity_daily.purchases else 0 end) as label_purchases
-
     from snapshot_dates
     inner join activity_daily
-        on activity_daily.activity_on < {{ dbt.dateadd('day', label_days, 'snapshot_dates.as_of') }}
+        on {{ in_label_window('activity_daily.activity_on', 'snapshot_dates.as_of', label_days) }}
+    where activity_daily.label_touchpoints > 0
+        or activity_daily.purchases > 0
     group by
         snapshot_dates.as_of,
         activity_daily.customer_key
+
+),
+
+-- a customer's first active day; a snapshot knows it when it lies before as_of
+first_activity as (
+
+    select
+        customer_key,
+        min(activity_on) as first_activity_on
+    from activity_daily
+    where touchpoints > 0
+    group by customer_key
 
 ),
 
@@ -115,14 +128,16 @@ population as (
         snapshot_dates.*,
         customers.customer_key,
         customers.registered_at,
-        windowed.first_activity_on
+        case
+            when first_activity.first_activity_on < snapshot_dates.as_of
+                then first_activity.first_activity_on
+        end as first_activity_on
     from snapshot_dates
     cross join customers
-    left join windowed
-        on snapshot_dates.as_of = windowed.as_of
-        and customers.customer_key = windowed.customer_key
+    left join first_activity
+        on customers.customer_key = first_activity.customer_key
     where customers.registered_at < snapshot_dates.as_of_at
-        or windowed.first_activity_on is not null
+        or first_activity.first_activity_on < snapshot_dates.as_of
 
 ),
 
@@ -130,13 +145,17 @@ population as (
 email_rates as (
 
     select
-        as_of,
+        snapshot_dates.as_of,
         {%- for campaign_type in campaign_types %}
-        {{ safe_ratio('sum(emails_opened_' ~ campaign_type ~ ')', 'sum(emails_delivered_' ~ campaign_type ~ ')') }}
-            as open_rate_{{ campaign_type }}{{ ',' if not loop.last }}
+        {{ safe_ratio(
+            'sum(activity_daily.emails_opened_' ~ campaign_type ~ ')',
+            'sum(activity_daily.emails_delivered_' ~ campaign_type ~ ')'
+        ) }} as open_rate_{{ campaign_type }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from windowed
-    group by as_of
+    from snapshot_dates
+    inner join activity_daily
+        on {{ in_feature_window('activity_daily.activity_on', 'snapshot_dates.as_of', window_days) }}
+    group by snapshot_dates.as_of
 
 ),
 
@@ -187,29 +206,29 @@ joined as (
             end,
             population.first_activity_on
         ) as tenure_start_on,
-        windowed.last_activity_on,
-        windowed.last_purchase_on,
-        windowed.last_pain_point_on,
-        windowed.last_resolved_contact_on,
-        cast(coalesce(windowed.active_days, 0) as {{ dbt.type_bigint() }}) as active_days,
+        featured.last_activity_on,
+        featured.last_purchase_on,
+        featured.last_pain_point_on,
+        featured.last_resolved_contact_on,
+        cast(coalesce(featured.active_days, 0) as {{ dbt.type_bigint() }}) as active_days,
         {%- for metric in window_sums %}
         {%- set metric_type = type_double() if metric.endswith('_eur') else dbt.type_bigint() %}
-        cast(coalesce(windowed.{{ metric }}, 0) as {{ metric_type }}) as {{ metric }},
+        cast(coalesce(featured.{{ metric }}, 0) as {{ metric_type }}) as {{ metric }},
         {%- endfor %}
         cast(
             {% for campaign_type in campaign_types -%}
-            coalesce(windowed.emails_delivered_{{ campaign_type }}, 0){{ ' +' if not loop.last }}
+            coalesce(featured.emails_delivered_{{ campaign_type }}, 0){{ ' +' if not loop.last }}
             {% endfor -%}
             as {{ dbt.type_bigint() }}
         ) as emails_delivered,
         cast(
             {% for campaign_type in campaign_types -%}
-            coalesce(windowed.emails_opened_{{ campaign_type }}, 0){{ ' +' if not loop.last }}
+            coalesce(featured.emails_opened_{{ campaign_type }}, 0){{ ' +' if not loop.last }}
             {% endfor -%}
             as {{ dbt.type_bigint() }}
         ) as emails_opened,
         {% for campaign_type in campaign_types -%}
-        coalesce(windowed.emails_delivered_{{ campaign_type }}, 0)
+        coalesce(featured.emails_delivered_{{ campaign_type }}, 0)
             * coalesce(email_rates.open_rate_{{ campaign_type }}, 0){{ ' +' if not loop.last }}
         {% endfor -%}
         as expected_email_opens,
@@ -218,12 +237,15 @@ joined as (
         latest_responses.effectiveness as latest_effectiveness,
         latest_responses.ease as latest_ease,
         latest_responses.emotion as latest_emotion,
-        coalesce(windowed.label_touchpoints, 0) as label_touchpoints,
-        coalesce(windowed.label_purchases, 0) as label_purchases
+        coalesce(labelled.label_touchpoints, 0) as label_touchpoints,
+        coalesce(labelled.label_purchases, 0) as label_purchases
     from population
-    left join windowed
-        on population.as_of = windowed.as_of
-        and population.customer_key = windowed.customer_key
+    left join featured
+        on population.as_of = featured.as_of
+        and population.customer_key = featured.customer_key
+    left join labelled
+        on population.as_of = labelled.as_of
+        and population.customer_key = labelled.customer_key
     left join email_rates
         on population.as_of = email_rates.as_of
     left join latest_responses

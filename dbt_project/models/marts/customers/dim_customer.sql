@@ -22,7 +22,8 @@ identity_map as (
 
 ),
 
-records_resolved as (
+-- read by six CTEs: inlined, each streams (materialised whole it is every record of every source)
+records_resolved as {{ not_materialized() }} (
 
     select * from {{ ref('int_records_resolved') }}
 
