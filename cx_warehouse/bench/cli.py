@@ -10,6 +10,11 @@ Steps, all inside ``--dir`` (default ``data/bench/c<customers>_d<days>``):
 4. full night: ``cx-nightly`` on ``landing/`` (``days`` days) into an empty warehouse;
 5. incremental night: the held-back files go back to ``landing/``, ``cx-nightly`` runs again;
 6. print the table and the targets; write ``bench_<UTC timestamp>.json`` and ``--latest``.
+
+When a night fails (``cx-nightly`` exits non-zero or is killed), what was measured until then is still
+printed and written, as ``bench_<UTC timestamp>_failed.json`` and ``--latest``, with ``"status": "failed"``
+(see :mod:`cx_warehouse.bench.report`); after a failed full night no incremental night runs. ``cx-bench``
+then exits 1.
 """
 
 from __future__ import annotations
@@ -24,7 +29,14 @@ from typing import Any
 
 from cx_warehouse.bench import landing as bench_landing
 from cx_warehouse.bench.floor import measure_floor
-from cx_warehouse.bench.night import BenchPaths, NightFailed, executable, prepare_dagster_home, run_night
+from cx_warehouse.bench.night import (
+    BenchPaths,
+    NightFailed,
+    NightResult,
+    executable,
+    prepare_dagster_home,
+    run_night,
+)
 from cx_warehouse.bench.procs import run_measured
 from cx_warehouse.bench.report import build_report, format_report, machine_info, stage_dict, write_report
 from cx_warehouse.bench.stages import StageMappingError
@@ -151,8 +163,23 @@ def generate_stage(paths: BenchPaths, args: argparse.Namespace) -> dict[str, Any
     )
 
 
+def _night(label: str, paths: BenchPaths, args: argparse.Namespace) -> NightResult:
+    """One measured night; a failed one too (its :attr:`NightResult.error` set), announced."""
+    try:
+        night = run_night(label, paths, args.memory_limit, interval=args.sample_interval)
+    except NightFailed as exc:
+        _say(f"{label} night FAILED after {exc.night.total_s:.1f} s: {exc.night.error}")
+        return exc.night
+    _say(f"{label} night {night.total_s:.1f} s")
+    return night
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    """The whole bench; returns the report (also printed and written)."""
+    """The whole bench; returns the report (also printed and written, a failed night's too).
+
+    The report's ``status`` is ``"failed"`` when a night failed; after a failed full night, no incremental
+    night runs (the held-back files stay in ``held_back/``; ``--reuse-landing`` puts them back next time).
+    """
     started_at = datetime.now(UTC)
     root = (args.dir or Path("data/bench") / f"c{args.customers}_d{args.days}").resolve()
     paths = BenchPaths(root)
@@ -173,13 +200,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     _say(f"floor {floor.seconds:.1f} s for {floor.rows:,} rows in {floor.files:,} files")
 
     _say(f"full night: cx-nightly (log: {paths.logs / 'full_night.log'})")
-    full = run_night("full", paths, args.memory_limit, interval=args.sample_interval)
-    _say(f"full night {full.total_s:.1f} s")
+    full = _night("full", paths, args)
 
-    restored = bench_landing.restore(paths.held_back, paths.landing)
-    _say(f"put back {len(restored)} files; incremental night (log: {paths.logs / 'incremental_night.log'})")
-    incremental = run_night("incremental", paths, args.memory_limit, interval=args.sample_interval)
-    _say(f"incremental night {incremental.total_s:.1f} s")
+    incremental: NightResult | None = None
+    if not full.failed:
+        restored = bench_landing.restore(paths.held_back, paths.landing)
+        _say(
+            f"put back {len(restored)} files; incremental night (log: {paths.logs / 'incremental_night.log'})"
+        )
+        incremental = _night("incremental", paths, args)
 
     machine["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     config = {
@@ -210,14 +239,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``cx-bench``: 0 when both nights succeeded; 1 when one failed (its report is written all the same)."""
     args = _parser().parse_args(argv)
     if args.customers < 1 or args.days < 1:
         print("cx-bench: --customers and --days must be at least 1", file=sys.stderr)
         return 2
     try:
-        run(args)
-    except (NightFailed, StageMappingError) as exc:
+        report = run(args)
+    except StageMappingError as exc:
         print(f"cx-bench: {exc}", file=sys.stderr)
+        return 1
+    if report["status"] != "ok":
+        print(f"cx-bench: {report['error']}\n{report['log_tail']}", file=sys.stderr)
         return 1
     return 0
 

@@ -17,6 +17,12 @@ Figures of a stage (see :mod:`cx_warehouse.bench.stages` for which steps make a 
 
 The night's total is the subprocess: ``wall_s`` from start to exit, ``peak_rss`` the largest sample, and
 ``other_s`` = total minus the stages' wall (Python and Dagster start-up, run set-up, between steps).
+
+A night whose ``cx-nightly`` exits non-zero is still measured (:func:`failed_night`): its total is the
+subprocess up to its exit, and each stage's figures cover the steps of it that the event log shows, with
+a ``status`` (see :class:`StageFigures`). A step that started and never ended (the process died, e.g. killed
+when out of memory) counts from its start to the process's exit. What cannot be read (the event log, the
+warehouse) is None, with the error kept; :func:`run_night` then raises :class:`NightFailed` carrying it.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -45,6 +52,7 @@ from cx_warehouse.bench.stages import (
     group_steps,
     stage_wall,
     steps_from_events,
+    unfinished_steps,
 )
 
 # Tables in the dbt schemas that the propensity step (not dbt) writes: counted under models, not dbt build.
@@ -56,7 +64,11 @@ _RUNS_LINE = re.compile(r"\(runs: ([0-9a-f, -]+)\)")
 
 
 class NightFailed(RuntimeError):
-    """``cx-nightly`` exited non-zero."""
+    """``cx-nightly`` exited non-zero; ``night``: what was measured until then (see :func:`failed_night`)."""
+
+    def __init__(self, night: NightResult) -> None:
+        super().__init__(f"{night.error}\n{night.measured.log_tail()}")
+        self.night = night
 
 
 @dataclass(frozen=True)
@@ -112,18 +124,31 @@ class BenchPaths:
 
 @dataclass(frozen=True)
 class StageFigures:
-    """One stage: rows (see the module docstring), wall seconds, peak tree RSS bytes, its steps."""
+    """One stage: rows (see the module docstring), wall seconds, peak tree RSS bytes, its steps.
+
+    ``status``: ``"succeeded"`` (a night that succeeded); in a failed night ``"ran"`` (its steps that
+    started succeeded, but the night stopped, so it may have had more steps that never started),
+    ``"failed"`` (a step of it failed or never ended), ``"not_run"`` (no step of it started: no figures) or
+    ``"unknown"`` (the event log could not be read: no figures). ``wall_s`` is None when the stage was not
+    measured.
+    """
 
     rows: int | None
-    wall_s: float
+    wall_s: float | None
     peak_rss: int | None
     steps: tuple[str, ...] = ()
     rows_source: str = ""
+    status: str = "succeeded"
 
 
 @dataclass
 class NightResult:
-    """One measured ``cx-nightly``: its process, runs, steps and per-stage figures."""
+    """One measured ``cx-nightly``: its process, runs, steps and per-stage figures.
+
+    ``error`` is None when ``cx-nightly`` exited 0, else what went wrong (exit code or signal, log path): the
+    figures are then those of a :func:`failed_night`. ``event_log_error`` / ``rows_error``: why the Dagster
+    event log / the row counts could not be read (failed nights only; a successful night raises instead).
+    """
 
     label: str
     measured: Measured
@@ -131,6 +156,13 @@ class NightResult:
     steps: list[StepRecord]
     stages: dict[str, StageFigures]
     unmapped: list[StepRecord] = field(default_factory=list)
+    error: str | None = None
+    event_log_error: str | None = None
+    rows_error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
 
     @property
     def total_s(self) -> float:
@@ -138,8 +170,8 @@ class NightResult:
 
     @property
     def other_s(self) -> float:
-        """Total minus the stages' wall: start-up, run set-up and time between steps."""
-        return self.measured.wall_s - sum(s.wall_s for s in self.stages.values())
+        """Total minus the stages' wall (0 for a stage not measured): start-up, run set-up, between steps."""
+        return self.measured.wall_s - sum(s.wall_s or 0.0 for s in self.stages.values())
 
 
 def executable(name: str) -> str:
@@ -323,8 +355,132 @@ def stage_figures(
     return figures
 
 
+def _exit_text(returncode: int) -> str:
+    """``exited <n>``, or ``was killed by signal <n> (<NAME>)`` for a negative return code."""
+    if returncode >= 0:
+        return f"exited {returncode}"
+    try:
+        name = signal.Signals(-returncode).name
+    except ValueError:
+        name = "unknown signal"
+    return f"was killed by signal {-returncode} ({name})"
+
+
+def _failed_rows(
+    stage: str, status: dict[str, str], rows: NightRows, validated: list[int]
+) -> tuple[int | None, str]:
+    """Rows of a stage of a failed night and where they come from (None: not counted, and why).
+
+    Only figures this night produced: ingest (the manifest rows of its runs), dbt build (the tables as the
+    night left them) and checks (``rows_validated`` of the gate's checks that ran) also when their stage
+    failed; models and publish only when their stage ran (after a failure, their table may be an earlier
+    night's).
+    """
+    if status[stage] not in ("ran", "failed"):
+        return None, "not measured: no step of this stage started before cx-nightly exited"
+    if stage == "ingest":
+        return rows.ingest, "raw._load_manifest.rows_loaded of the night's runs (until it stopped)"
+    if stage == "dbt_build":
+        return rows.dbt_build, "rows of the staging/intermediate/marts tables as the night left them"
+    if stage == "checks":
+        if validated:
+            return sum(validated), "rows_validated of the quality gate's checks that ran"
+        if status["publish"] == "ran":
+            return rows.published, "rows of the published tables (no rows_validated in the event log)"
+        return None, "not counted: no rows_validated in the event log"
+    if status[stage] == "failed":
+        return None, "not counted: the stage failed (its table may be an earlier night's)"
+    if stage == "models":
+        return rows.models, "rows of marts.customer_propensity"
+    return rows.published, "rows of the published file's tables"
+
+
+def _failed_status(steps: list[StepRecord]) -> str:
+    """``"not_run"`` (no step), ``"failed"`` (a step's last attempt failed or never ended), else ``"ran"``."""
+    last: dict[str, StepRecord] = {}  # step key -> its last attempt
+    for step in sorted(steps, key=lambda s: s.start):
+        last[step.step_key] = step
+    if not last:
+        return "not_run"
+    return "failed" if any(s.status != "success" for s in last.values()) else "ran"
+
+
+def failed_stage_figures(
+    grouped: dict[str, list[StepRecord]],
+    measured: Measured,
+    rows: NightRows,
+    rows_validated: dict[str, int],
+) -> dict[str, StageFigures]:
+    """Per night stage of a failed night: its status and the figures of its steps that the event log shows.
+
+    Wall and peak as in :func:`stage_figures`, over the stage's ended and unfinished steps; a stage without a
+    step is ``"not_run"``, with no figures. Rows: see :func:`_failed_rows`.
+    """
+    status = {stage: _failed_status(grouped[stage]) for stage in NIGHT_STAGES}
+    check_steps = {s.step_key for s in grouped["checks"]}
+    validated = [n for key, n in rows_validated.items() if key in check_steps]
+    figures: dict[str, StageFigures] = {}
+    for stage in NIGHT_STAGES:
+        steps = grouped[stage]
+        stage_rows, source = _failed_rows(stage, status, rows, validated)
+        measured_stage = status[stage] != "not_run"
+        figures[stage] = StageFigures(
+            rows=stage_rows,
+            wall_s=stage_wall(steps) if measured_stage else None,
+            peak_rss=peak_in_windows(measured.samples, [(s.start, s.end) for s in steps]),
+            steps=tuple(s.step_key for s in steps),
+            rows_source=source,
+            status=status[stage],
+        )
+    return figures
+
+
+def failed_night(label: str, paths: BenchPaths, memory_limit: str, measured: Measured) -> NightResult:
+    """What a ``cx-nightly`` that exited non-zero measured: its total and the stages of the steps that ran.
+
+    Read like a successful night (its printed run ids, else the runs created since it started; the row counts
+    after it), but a stage may have no step (see :func:`failed_stage_figures`), and an event log or warehouse
+    that cannot be read leaves its figures None with the error kept instead of raising: the total (wall time,
+    peak memory) measured by the subprocess is always there.
+    """
+    error = f"cx-nightly ({label} night) {_exit_text(measured.returncode)}; log: {measured.log_path}"
+    log_text = measured.log_path.read_text(errors="replace") if measured.log_path else ""
+    printed = run_ids_from_output(log_text)
+    try:
+        events = read_event_log(paths.dagster_home, printed, created_after=measured.started_at - 1.0)
+    except Exception as exc:  # anything: the report of the failed night must still be written
+        reason = f"{type(exc).__name__}: {exc}"
+        why = "not measured: the Dagster event log could not be read"
+        unknown = {stage: StageFigures(None, None, None, (), why, status="unknown") for stage in NIGHT_STAGES}
+        return NightResult(label, measured, printed, [], unknown, error=error, event_log_error=reason)
+    steps = sorted(
+        steps_from_events(events.step_events) + unfinished_steps(events.step_events, measured.ended_at),
+        key=lambda s: (s.start, s.step_key),
+    )
+    grouped, unmapped = group_steps(steps, required=())
+    rows, rows_error = NightRows(None, None, None, None), None
+    if paths.warehouse.exists():
+        try:
+            rows = night_rows(paths, events.run_ids, memory_limit)
+        except (duckdb.Error, OSError) as exc:
+            rows_error = f"{type(exc).__name__}: {exc}"
+    return NightResult(
+        label=label,
+        measured=measured,
+        run_ids=events.run_ids,
+        steps=steps,
+        stages=failed_stage_figures(grouped, measured, rows, events.rows_validated),
+        unmapped=unmapped,
+        error=error,
+        rows_error=rows_error,
+    )
+
+
 def run_night(label: str, paths: BenchPaths, memory_limit: str, *, interval: float = 0.25) -> NightResult:
-    """Run ``cx-nightly`` on the bench directory and measure it; raises :class:`NightFailed` on failure."""
+    """Run ``cx-nightly`` on the bench directory and measure it.
+
+    Raises :class:`NightFailed` when it exits non-zero, carrying the :func:`failed_night` figures.
+    """
     log_path = paths.logs / f"{label}_night.log"
     measured = run_measured(
         [executable("cx-nightly")],
@@ -333,9 +489,7 @@ def run_night(label: str, paths: BenchPaths, memory_limit: str, *, interval: flo
         interval=interval,
     )
     if measured.returncode != 0:
-        raise NightFailed(
-            f"cx-nightly ({label} night) exited {measured.returncode}; log: {log_path}\n{measured.log_tail()}"
-        )
+        raise NightFailed(failed_night(label, paths, memory_limit, measured))
     printed = run_ids_from_output(log_path.read_text(errors="replace"))
     events = read_event_log(paths.dagster_home, printed, created_after=measured.started_at - 1.0)
     steps = steps_from_events(events.step_events)

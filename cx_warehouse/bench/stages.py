@@ -58,18 +58,15 @@ class StepRecord:
     step_key: str
     start: float
     end: float
-    status: str  # "success" | "failure"
+    status: str  # "success" | "failure" | "unfinished" (never ended: see unfinished_steps)
 
     @property
     def duration(self) -> float:
         return self.end - self.start
 
 
-def steps_from_events(events: Iterable[StepEvent]) -> list[StepRecord]:
-    """Pair each step's STEP_START with its next end event, per run; ordered by start.
-
-    A start without an end (the process died) is left out; a retried step gives one record per attempt.
-    """
+def _pair(events: Iterable[StepEvent]) -> tuple[list[StepRecord], dict[tuple[str, str], float]]:
+    """Ended step records (ordered by start) and the starts left without an end, per (run id, step key)."""
     open_starts: dict[tuple[str, str], float] = {}
     records: list[StepRecord] = []
     for event in sorted(events, key=lambda e: e.timestamp):
@@ -81,6 +78,28 @@ def steps_from_events(events: Iterable[StepEvent]) -> list[StepRecord]:
             records.append(
                 StepRecord(event.run_id, event.step_key, open_starts.pop(key), event.timestamp, status)
             )
+    return sorted(records, key=lambda r: (r.start, r.step_key)), open_starts
+
+
+def steps_from_events(events: Iterable[StepEvent]) -> list[StepRecord]:
+    """Pair each step's STEP_START with its next end event, per run; ordered by start.
+
+    A start without an end (the process died) is left out; a retried step gives one record per attempt.
+    """
+    return _pair(events)[0]
+
+
+def unfinished_steps(events: Iterable[StepEvent], ended_at: float) -> list[StepRecord]:
+    """The steps that started and never ended (their process died, e.g. killed when out of memory).
+
+    Each is a record with status ``"unfinished"`` that runs from its STEP_START to ``ended_at`` (epoch
+    seconds: when the measured process exited, the latest moment the step can have run); ordered by start.
+    """
+    _, open_starts = _pair(events)
+    records = [
+        StepRecord(run_id, step_key, start, max(start, ended_at), "unfinished")
+        for (run_id, step_key), start in open_starts.items()
+    ]
     return sorted(records, key=lambda r: (r.start, r.step_key))
 
 
