@@ -46,7 +46,10 @@ def setup(tmp_path: Path, dbt_manifest: Path):
 
 
 def evaluate(instance: dg.DagsterInstance, landing: Path, warehouse: Path, defs: dg.Definitions):
-    context = dg.build_schedule_context(
+    # As a context manager: `context.instance` enters an instance that only the context's exit closes. Left
+    # open, Dagster's current defs-state storage keeps pointing at it after it is gone, and a later
+    # `dg.materialize` in the same process fails ("undefined DagsterInstance weakref").
+    with dg.build_schedule_context(
         instance=instance,
         scheduled_execution_time=TICK,
         resources={
@@ -54,8 +57,8 @@ def evaluate(instance: dg.DagsterInstance, landing: Path, warehouse: Path, defs:
             "warehouse": WarehouseResource(path=str(warehouse)),
         },
         repository_def=defs.get_repository_def(),
-    )
-    return nightly_schedule(context)
+    ) as context:
+        return nightly_schedule(context)
 
 
 def load_pending(landing: Path, warehouse: Path) -> None:
