@@ -26,6 +26,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from cx_warehouse.bench import landing as bench_landing
 from cx_warehouse.bench.floor import measure_floor
@@ -40,6 +41,9 @@ from cx_warehouse.bench.night import (
 from cx_warehouse.bench.procs import run_measured
 from cx_warehouse.bench.report import build_report, format_report, machine_info, stage_dict, write_report
 from cx_warehouse.bench.stages import StageMappingError
+
+# The business dates' time zone: "today" there is the first date the bench does not generate.
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 DEFAULT_MEMORY_LIMIT = "6GB"
 _TOTAL_LINE = re.compile(r"^total\s+([\d,]+)\s*$", re.MULTILINE)
@@ -99,6 +103,7 @@ def parse_generated_rows(output: str) -> int | None:
 def generate_stage(paths: BenchPaths, args: argparse.Namespace) -> dict[str, Any]:
     """Generate ``days + 1`` days (or reuse them), hold back the last date; the generate stage's figures."""
     marker = bench_landing.read_marker(paths.root)
+    today = datetime.now(AMSTERDAM).date()
     reuse = (
         args.reuse_landing
         and marker is not None
@@ -106,6 +111,12 @@ def generate_stage(paths: BenchPaths, args: argparse.Namespace) -> dict[str, Any
         and paths.landing.is_dir()
         and bench_landing.count_files(paths.landing, paths.held_back) == marker.files
     )
+    if reuse and marker is not None and marker.last_date() >= today:
+        _say(
+            f"the landing tree in {paths.landing} runs to {marker.last_date()}, not before today: the "
+            "quality gate blocks events dated in the future, so its night could not publish"
+        )
+        reuse = False
     if reuse and marker is not None:
         _say(f"reusing the landing tree in {paths.landing} (generated {marker.generated_at})")
         # An earlier bench may have stopped with the last date held back or after putting it back.
@@ -116,7 +127,8 @@ def generate_stage(paths: BenchPaths, args: argparse.Namespace) -> dict[str, Any
         for old in (paths.landing, paths.held_back, paths.truth, paths.root / bench_landing.MARKER_NAME):
             bench_landing.remove_tree(old)
         days = args.days + 1
-        _say(f"generating {args.customers:,} customers x {days} days into {paths.landing}")
+        start = bench_landing.bench_start(args.days, today)
+        _say(f"generating {args.customers:,} customers x {days} days from {start} into {paths.landing}")
         measured = run_measured(
             [
                 executable("cx-generate"),
@@ -130,6 +142,8 @@ def generate_stage(paths: BenchPaths, args: argparse.Namespace) -> dict[str, Any
                 str(days),
                 "--seed",
                 str(args.seed),
+                "--start-date",
+                start.isoformat(),
             ],
             env=dict(os.environ),
             log_path=paths.logs / "generate.log",
@@ -150,6 +164,7 @@ def generate_stage(paths: BenchPaths, args: argparse.Namespace) -> dict[str, Any
             wall_s=round(measured.wall_s, 3),
             peak_rss=measured.peak_rss,
             generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            start_date=start.isoformat(),
         )
         bench_landing.write_marker(paths.root, marker)
     return stage_dict(

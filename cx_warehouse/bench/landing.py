@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from cx_warehouse.generator.engine import DEFAULT_START
 from cx_warehouse.ingest.landing import LandingFile, discover
 
 MARKER_NAME = "generated.json"
@@ -25,6 +26,8 @@ class GenerationMarker:
 
     ``days`` is the bench's ``--days`` (the full build's days); ``generated_days`` = ``days + 1``. ``rows``,
     ``wall_s`` and ``peak_rss`` are the generate stage's figures, reported again when the landing is reused.
+    ``start_date``: the first generated business date (ISO); None in markers written before it was recorded,
+    whose trees start on the generator's default start.
     """
 
     customers: int
@@ -36,9 +39,24 @@ class GenerationMarker:
     wall_s: float
     peak_rss: int
     generated_at: str
+    start_date: str | None = None
 
     def matches(self, customers: int, days: int, seed: int) -> bool:
         return (self.customers, self.days, self.seed) == (customers, days, seed)
+
+    def last_date(self) -> date:
+        """The last generated business date (the one the bench holds back)."""
+        start = date.fromisoformat(self.start_date) if self.start_date else DEFAULT_START
+        return start + timedelta(days=self.generated_days - 1)
+
+
+def bench_start(days: int, today: date) -> date:
+    """First business date of a bench of ``days`` days: the ``days + 1`` generated days end yesterday.
+
+    Events dated after today are what the quality gate blocks (``_occurs_in_future``: a time-zone or parsing
+    bug in real data), so a bench whose generated history ran past today could never publish.
+    """
+    return today - timedelta(days=days + 1)
 
 
 def write_marker(directory: Path, marker: GenerationMarker) -> Path:

@@ -9,11 +9,14 @@ import os
 import stat
 import sys
 import textwrap
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from cx_warehouse.bench import cli as bench_cli
 from cx_warehouse.bench import landing as bench_landing
 from cx_warehouse.bench import night as bench_night
 from cx_warehouse.bench.cli import main as bench_main
@@ -801,3 +804,45 @@ def test_run_night_raises_night_failed_carrying_the_measured_night(
         run_night("full", BenchPaths(tmp_path), "1GB", interval=0.05)
     assert caught.value.night.failed and caught.value.night.measured.returncode == 5
     assert caught.value.night.total_s > 0
+
+
+def test_bench_start_ends_the_generated_days_yesterday() -> None:
+    today = date(2026, 11, 22)
+    start = bench_landing.bench_start(180, today)
+    marker = bench_landing.GenerationMarker(
+        customers=1, days=180, seed=42, generated_days=181, rows=None, files=0, wall_s=0.0, peak_rss=0,
+        generated_at="2026-11-22T00:00:00+00:00", start_date=start.isoformat(),
+    )  # fmt: skip
+    assert start == date(2026, 5, 25)
+    assert marker.last_date() == date(2026, 11, 21)
+    # A marker from before start_date was recorded: its tree starts on the generator's default start.
+    assert replace(marker, start_date=None).last_date() == date(2027, 1, 16)
+
+
+def test_reuse_regenerates_a_landing_tree_that_runs_past_today(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _bench_dir(tmp_path)
+    marker = bench_landing.read_marker(root)
+    assert marker is not None
+    today = datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+    bench_landing.write_marker(root, replace(marker, start_date=today.isoformat()))  # ends DAYS days from now
+    calls = tmp_path / "generate-args.json"
+    script = tmp_path / "fake-cx-generate"
+    script.write_text(
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"open({str(calls)!r}, 'w').write(json.dumps(sys.argv[1:]))\nsys.exit(1)\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    real = bench_night.executable
+    monkeypatch.setattr(
+        bench_cli, "executable", lambda name: str(script) if name == "cx-generate" else real(name)
+    )
+
+    with pytest.raises(RuntimeError, match="cx-generate exited 1"):
+        _run_bench(root, tmp_path / "latest.json")
+
+    assert "not before today: the quality gate blocks events dated in the future" in capsys.readouterr().out
+    argv = json.loads(calls.read_text())
+    start = date.fromisoformat(argv[argv.index("--start-date") + 1])
+    assert start == today - timedelta(days=DAYS + 1)  # DAYS + 1 days, the last one yesterday
