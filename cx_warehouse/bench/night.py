@@ -322,6 +322,22 @@ def night_rows(paths: BenchPaths, run_ids: Sequence[str], memory_limit: str) -> 
     return NightRows(ingest=ingest, dbt_build=dbt_build, models=models, published=published)
 
 
+def _validated_rows(grouped: dict[str, list[StepRecord]], rows_validated: dict[str, int]) -> list[int]:
+    """``rows_validated`` of the night's quality-gate (checks stage) steps."""
+    check_steps = {s.step_key for s in grouped["checks"]}
+    return [n for key, n in rows_validated.items() if key in check_steps]
+
+
+def _night_events(paths: BenchPaths, measured: Measured, printed: list[str]) -> EventLog:
+    """The event log of the night's runs: those cx-nightly printed, else the runs created since it started."""
+    return read_event_log(paths.dagster_home, printed, created_after=measured.started_at - 1.0)
+
+
+def _printed_run_ids(measured: Measured) -> list[str]:
+    """The run ids in the night's log (cx-nightly prints none when it fails)."""
+    return run_ids_from_output(measured.log_path.read_text(errors="replace") if measured.log_path else "")
+
+
 def stage_figures(
     grouped: dict[str, list[StepRecord]],
     measured: Measured,
@@ -329,8 +345,7 @@ def stage_figures(
     rows_validated: dict[str, int],
 ) -> dict[str, StageFigures]:
     """Per night stage: rows, wall (sum of its steps) and peak tree RSS inside its steps' windows."""
-    check_steps = {s.step_key for s in grouped["checks"]}
-    validated = [n for key, n in rows_validated.items() if key in check_steps]
+    validated = _validated_rows(grouped, rows_validated)
     stage_rows: dict[str, tuple[int | None, str]] = {
         "ingest": (rows.ingest, "raw._load_manifest.rows_loaded of the night's runs"),
         "dbt_build": (rows.dbt_build, "rows of the staging/intermediate/marts tables dbt builds"),
@@ -417,8 +432,7 @@ def failed_stage_figures(
     step is ``"not_run"``, with no figures. Rows: see :func:`_failed_rows`.
     """
     status = {stage: _failed_status(grouped[stage]) for stage in NIGHT_STAGES}
-    check_steps = {s.step_key for s in grouped["checks"]}
-    validated = [n for key, n in rows_validated.items() if key in check_steps]
+    validated = _validated_rows(grouped, rows_validated)
     figures: dict[str, StageFigures] = {}
     for stage in NIGHT_STAGES:
         steps = grouped[stage]
@@ -444,10 +458,9 @@ def failed_night(label: str, paths: BenchPaths, memory_limit: str, measured: Mea
     peak memory) measured by the subprocess is always there.
     """
     error = f"cx-nightly ({label} night) {_exit_text(measured.returncode)}; log: {measured.log_path}"
-    log_text = measured.log_path.read_text(errors="replace") if measured.log_path else ""
-    printed = run_ids_from_output(log_text)
+    printed = _printed_run_ids(measured)
     try:
-        events = read_event_log(paths.dagster_home, printed, created_after=measured.started_at - 1.0)
+        events = _night_events(paths, measured, printed)
     except Exception as exc:  # anything: the report of the failed night must still be written
         reason = f"{type(exc).__name__}: {exc}"
         why = "not measured: the Dagster event log could not be read"
@@ -490,8 +503,7 @@ def run_night(label: str, paths: BenchPaths, memory_limit: str, *, interval: flo
     )
     if measured.returncode != 0:
         raise NightFailed(failed_night(label, paths, memory_limit, measured))
-    printed = run_ids_from_output(log_path.read_text(errors="replace"))
-    events = read_event_log(paths.dagster_home, printed, created_after=measured.started_at - 1.0)
+    events = _night_events(paths, measured, _printed_run_ids(measured))
     steps = steps_from_events(events.step_events)
     grouped, unmapped = group_steps(steps)
     rows = night_rows(paths, events.run_ids, memory_limit)

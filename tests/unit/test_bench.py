@@ -338,17 +338,7 @@ def test_report_shape_and_printed_table(tmp_path: Path) -> None:
         memory_limit="6GB",
         extracts={"crm_customers": ExtractFloor(10, 5000, 40.0)},
     )
-    report = build_report(
-        config={"customers": 1000, "days": 10, "seed": 42, "memory_limit": "6GB"},
-        machine={"cpu_count": 2, "total_ram_gib": 8.0},
-        generate={"rows": 6000, "wall_s": 1.0, "peak_mib": 80.0, "days_generated": 11, "reused": False},
-        held_back={"business_date": "2026-01-11", "files": 11},
-        floor=floor,
-        full=full,
-        incremental=incremental,
-        started_at=datetime.now(UTC),
-    )
-    report = json.loads(json.dumps(report))  # JSON-able
+    report = _report(full, incremental, floor=floor)
     assert list(report["stages"]) == list(STAGES)
     for stage in STAGES:
         assert {"rows", "wall_s", "peak_mib"} <= set(report["stages"][stage])
@@ -404,6 +394,23 @@ def _floor() -> Floor:
         memory_limit="6GB",
         extracts={"crm_customers": ExtractFloor(10, 5000, 40.0)},
     )
+
+
+def _report(
+    full: NightResult, incremental: NightResult | None, *, floor: Floor | None = None, reused: bool = False
+) -> dict:
+    """build_report on a 1000-customer x 10-day config, as the JSON the bench writes."""
+    report = build_report(
+        config={"customers": 1000, "days": 10, "seed": 42, "memory_limit": "6GB"},
+        machine={"cpu_count": 2, "total_ram_gib": 8.0},
+        generate={"rows": 6000, "wall_s": 1.0, "peak_mib": 80.0, "days_generated": 11, "reused": reused},
+        held_back={"business_date": "2026-01-11", "files": 11},
+        floor=floor or _floor(),
+        full=full,
+        incremental=incremental,
+        started_at=datetime.now(UTC),
+    )
+    return json.loads(json.dumps(report))  # JSON-able
 
 
 def _failed_measured(tmp_path: Path, label: str, total: float, peak: int, returncode: int = 1) -> Measured:
@@ -493,20 +500,7 @@ def test_failed_night_when_the_event_log_cannot_be_read_keeps_the_totals(
     assert all(fig.wall_s is None and fig.rows is None for fig in night.stages.values())
     assert night.total_s == 75.5 and night.other_s == 75.5
 
-    report = json.loads(
-        json.dumps(
-            build_report(
-                config={"customers": 1000, "days": 10, "seed": 42, "memory_limit": "6GB"},
-                machine={"cpu_count": 2, "total_ram_gib": 8.0},
-                generate={"rows": 6000, "wall_s": 1.0, "peak_mib": 80.0, "days_generated": 11},
-                held_back={"business_date": "2026-01-11", "files": 11},
-                floor=_floor(),
-                full=night,
-                incremental=None,
-                started_at=datetime.now(UTC),
-            )
-        )
-    )
+    report = _report(night, None)
     assert report["status"] == "failed" and report["failed_night"] == "full"
     assert report["full_night"]["event_log_error"] == "OSError: disk full: event log unreadable"
     assert report["full_night"]["total"]["wall_s"] == 75.5
@@ -529,17 +523,7 @@ def _failed_full_report(tmp_path: Path) -> dict:
         stages,
         error=f"cx-nightly (full night) exited 1; log: {measured.log_path}",
     )
-    report = build_report(
-        config={"customers": 1000, "days": 10, "seed": 42, "memory_limit": "6GB"},
-        machine={"cpu_count": 2, "total_ram_gib": 8.0},
-        generate={"rows": 6000, "wall_s": 1.0, "peak_mib": 80.0, "days_generated": 11, "reused": False},
-        held_back={"business_date": "2026-01-11", "files": 11},
-        floor=_floor(),
-        full=full,
-        incremental=None,
-        started_at=datetime.now(UTC),
-    )
-    return json.loads(json.dumps(report))  # JSON-able
+    return _report(full, None)
 
 
 def test_report_of_a_failed_full_night(tmp_path: Path) -> None:
@@ -626,17 +610,7 @@ def test_report_of_a_failed_incremental_night(tmp_path: Path) -> None:
         failed_stage_figures(grouped, measured, rows, {}),
         error="cx-nightly (incremental night) was killed by signal 9 (SIGKILL); log: x",
     )
-    report = build_report(
-        config={"customers": 1000, "days": 10, "seed": 42, "memory_limit": "6GB"},
-        machine={"cpu_count": 2, "total_ram_gib": 8.0},
-        generate={"rows": 6000, "wall_s": 1.0, "peak_mib": 80.0, "days_generated": 11, "reused": True},
-        held_back={"business_date": "2026-01-11", "files": 11},
-        floor=_floor(),
-        full=full,
-        incremental=incremental,
-        started_at=datetime.now(UTC),
-    )
-    report = json.loads(json.dumps(report))
+    report = _report(full, incremental, reused=True)
 
     assert report["status"] == "failed" and report["failed_night"] == "incremental"
     assert report["full_night"]["status"] == "succeeded"
