@@ -6,6 +6,9 @@ Night 2 delivers what a real second night brings:
 * the twelfth day's extracts (held back from night 1);
 * late files for older days: an e-mail events file of day 5 and a POS file of day 6 that night 1 never saw;
 * a re-delivery (``_r2``) of day 4's web events that drops half of its events and moves one to another cookie;
+* a re-delivery (``_r2``) of day 3's e-mail events that drops half of its events and moves one to another
+  campaign, and day 12's e-mail file re-sending an event of day 2 with another address (at least once
+  delivery): each moves an event from one e-mail message to another;
 * a login, on day 12, of a cookie that was anonymous until then, into the webshop account of a known customer:
   stitching must hand the cookie's earlier sessions to that customer backwards.
 
@@ -18,7 +21,9 @@ an incremental row was computed.
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import json
 import os
 import shutil
@@ -92,6 +97,42 @@ def _redeliver_web_events(landing: Path, day: date) -> str:
     return kept[0]["event_id"]
 
 
+def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def _write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def _redeliver_email_events(landing: Path, day: date) -> str:
+    """Re-deliver day's e-mail events as ``_r2``: every second event dropped, one put in another campaign."""
+    folder = landing / "email_events"
+    header, rows = _read_csv(folder / f"email_events_{_stamp(day)}.csv")
+    kept = [row for row in rows[::2] if row["campaign_id"] and row["email"]]
+    kept[0]["campaign_id"] = "CMP-AFTER-REDELIVERY"
+    _write_csv(folder / f"email_events_{_stamp(day)}_r2.csv", header, kept)
+    return kept[0]["event_id"]
+
+
+def _resend_email_event(landing: Path, of_day: date, in_day: date) -> str:
+    """Append to in_day's e-mail file an event of of_day again, now with another recipient address."""
+    folder = landing / "email_events"
+    _, earlier = _read_csv(folder / f"email_events_{_stamp(of_day)}.csv")
+    resent = next(row for row in earlier if row["campaign_id"] and row["email"]) | {
+        "email": "resent-address@example.org"
+    }
+    header, rows = _read_csv(folder / f"email_events_{_stamp(in_day)}.csv")
+    _write_csv(folder / f"email_events_{_stamp(in_day)}.csv", header, [*rows, resent])
+    return resent["event_id"]
+
+
 def _plant_login(landing: Path, warehouse: Path) -> str:
     """Append to day 12's web events a login of a so far anonymous cookie into a known customer's account."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -145,6 +186,8 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
     shutil.copytree(held, landing, dirs_exist_ok=True)
     moved_event = _redeliver_web_events(landing, START + timedelta(days=3))
+    moved_email = _redeliver_email_events(landing, START + timedelta(days=2))
+    resent_email = _resend_email_event(landing, START + timedelta(days=1), LAST_DAY)
     cookie = _plant_login(landing, root / "warehouse.duckdb")
     night2 = _nightly(root)
 
@@ -162,6 +205,8 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         "night2": night2,
         "cookie": cookie,
         "moved_event": moved_event,
+        "moved_email": moved_email,
+        "resent_email": resent_email,
         "night1_sessionized": night1_sessionized[0][0],
     }
 
@@ -231,7 +276,25 @@ def test_the_late_files_and_the_redelivery_were_picked_up(nights):
     assert ("email_events", START + timedelta(days=4), 1) in loaded
     assert ("pos_transactions", START + timedelta(days=5), 1) in loaded
     assert ("web_events", START + timedelta(days=3), 2) in loaded
+    assert ("email_events", START + timedelta(days=2), 2) in loaded
     assert moved == [("cookie-after-redelivery",)]
+
+
+def test_moved_email_events_moved_their_messages(nights):
+    """The e-mail messages that lost an event (re-delivery, re-sent copy) were summarised again."""
+    with duckdb.connect(str(nights["incremental"]), read_only=True) as con:
+        moved = con.execute(
+            """select campaign_id, email from staging.stg_esp__email_events where event_id in (?, ?)
+               order by campaign_id""",
+            [nights["moved_email"], nights["resent_email"]],
+        ).fetchall()
+        messages = con.execute(
+            """select message_key from intermediate.int_email_messages_summarized
+               where campaign_id = 'CMP-AFTER-REDELIVERY' or email = 'resent-address@example.org'"""
+        ).fetchall()
+    assert [row[0] == "CMP-AFTER-REDELIVERY" for row in moved] == [True, False]
+    assert moved[1][1] == "resent-address@example.org"
+    assert len(messages) == 2
 
 
 def test_a_new_login_stitches_the_cookies_earlier_sessions_backwards(nights):

@@ -89,3 +89,22 @@
 {% macro default__median_of(expr) -%}
     percentile_approx({{ expr }}, 0.5)
 {%- endmacro %}
+
+
+{#- type_exact_fraction(): an exact decimal for shares (0-1) that are summed: a sum of doubles depends on the
+    order of the rows (which differs between an incremental night and a rebuild), a sum of decimals does not. -#}
+{% macro type_exact_fraction() -%}
+    decimal(38, 18)
+{%- endmacro %}
+
+
+{#- email_message_key(campaign_id, email, event_id): the message an e-mail event belongs to, `<campaign>|<address>`
+    (or `event:<event_id>` when campaign or address is unknown). Arguments are SQL expressions of cleaned
+    values (staging's, or raw's put through clean_string / normalise_email). -#}
+{% macro email_message_key(campaign_id, email, event_id) -%}
+    case
+        when {{ campaign_id }} is null or {{ email }} is null
+            then {{ dbt.concat(["'event:'", event_id]) }}
+        else {{ dbt.concat([campaign_id, "'|'", email]) }}
+    end
+{%- endmacro %}

@@ -27,8 +27,11 @@ seasonal_rates as (
     select
         coalesce(campaign_type, 'unknown') as campaign_type,
         iso_week,
-        {{ safe_ratio('sum(case when is_opened then 1 else 0 end)', 'count(*)') }} as population_open_rate,
-        {{ safe_ratio('sum(case when is_clicked then 1 else 0 end)', 'count(*)') }} as population_click_rate
+        -- exact decimals: the sums below do not depend on the order of the rows
+        cast({{ safe_ratio('sum(case when is_opened then 1 else 0 end)', 'count(*)') }}
+            as {{ type_exact_fraction() }}) as population_open_rate,
+        cast({{ safe_ratio('sum(case when is_clicked then 1 else 0 end)', 'count(*)') }}
+            as {{ type_exact_fraction() }}) as population_click_rate
     from messages
     group by
         coalesce(campaign_type, 'unknown'),
@@ -136,8 +139,8 @@ final as (
         messages_clicked,
         {{ safe_ratio('messages_opened', 'messages_delivered') }} as open_rate,
         {{ safe_ratio('messages_clicked', 'messages_delivered') }} as click_rate,
-        seasonal_expected_opens,
-        seasonal_expected_clicks,
+        cast(seasonal_expected_opens as {{ type_double() }}) as seasonal_expected_opens,
+        cast(seasonal_expected_clicks as {{ type_double() }}) as seasonal_expected_clicks,
         baseline_weeks,
         baseline_open_lift,
         baseline_click_lift,
