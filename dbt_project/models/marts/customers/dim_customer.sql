@@ -106,7 +106,7 @@ crm_attribute_candidates as (
 ),
 
 -- identifier attributes: values that are the customer's own identifiers (in identity_map), from its records
-identifier_candidates as (
+identifier_observations as (
 
     select
         records_resolved.customer_key,
@@ -150,6 +150,27 @@ identifier_candidates as (
     where records_resolved.customer_key is not null
         and record_identifiers.id_type in ('email', 'phone', 'loyalty_card_no', 'account_id')
         and records_resolved.source_model <> 'stg_privacy__requests'
+
+),
+
+-- one candidate per customer, identifier and source rank, at its latest observation: the same survivor as
+-- ranking every observation (the latest one of a value and rank is the only one of them that can win), but the
+-- window below then ranks a few rows per customer instead of one per record (every e-mail event, every web
+-- event of a logged-in visitor)
+identifier_candidates as (
+
+    select
+        customer_key,
+        attribute,
+        attribute_value,
+        source_rank,
+        max(observed_at) as observed_at
+    from identifier_observations
+    group by
+        customer_key,
+        attribute,
+        attribute_value,
+        source_rank
 
 ),
 
