@@ -49,19 +49,21 @@
 
 with
 
-web_sessions as (
+-- the large inputs are read several times on an incremental night: inlined (not_materialized), each use
+-- streams instead of DuckDB materialising the whole table
+web_sessions as {{ not_materialized() }} (
 
     select * from {{ ref('int_web_sessions_stitched') }}
 
 ),
 
-web_events as (
+web_events as {{ not_materialized() }} (
 
     select * from {{ ref('int_web_events_sessionized') }}
 
 ),
 
-pos_transaction_lines as (
+pos_transaction_lines as {{ not_materialized() }} (
 
     select * from {{ ref('stg_pos__transaction_lines') }}
 
@@ -85,7 +87,7 @@ contacts as (
 
 ),
 
-email_events as (
+email_events as {{ not_materialized() }} (
 
     select * from {{ ref('stg_esp__email_events') }}
 
@@ -103,7 +105,7 @@ survey_responses as (
 
 ),
 
-records_resolved as (
+records_resolved as {{ not_materialized() }} (
 
     select * from {{ ref('int_records_resolved') }}
 

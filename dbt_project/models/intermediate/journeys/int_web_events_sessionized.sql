@@ -29,14 +29,16 @@ web_events as (
 
 ),
 
-records_resolved as (
+-- records_resolved and all_keyed are read twice on an incremental night: inlined, each use streams (materialised
+-- whole, they are every web event: the 1M-customer incremental night filled the disk with their spill)
+records_resolved as {{ not_materialized() }} (
 
     select * from {{ ref('int_records_resolved') }}
     where source_model = 'stg_web__events'
 
 ),
 
-all_keyed as (
+all_keyed as {{ not_materialized() }} (
 
     select
         web_events.*,

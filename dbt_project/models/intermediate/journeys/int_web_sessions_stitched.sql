@@ -38,7 +38,8 @@
 
 with
 
-sessionized_events as (
+-- read twice on an incremental night: inlined, each use streams (materialised whole it is every web event)
+sessionized_events as {{ not_materialized() }} (
 
     select * from {{ ref('int_web_events_sessionized') }}
 
