@@ -30,7 +30,7 @@ web_events as (
 ),
 
 -- records_resolved and all_keyed are read twice on an incremental night: inlined, each use streams (materialised
--- whole, they are every web event: the 1M-customer incremental night filled the disk with their spill)
+-- whole, each is every web event; the 1M-customer incremental night ran out of disk in this model's spill)
 records_resolved as {{ not_materialized() }} (
 
     select * from {{ ref('int_records_resolved') }}
