@@ -318,3 +318,77 @@ def test_a_new_login_stitches_the_cookies_earlier_sessions_backwards(nights):
     assert {key for key, _ in sessions} == {customer_key}
     assert {method for _, method in sessions[:-1]} == {"backward"}
     assert touchpoints >= len(sessions)
+
+
+# Event-scale relations: an incremental night reads only the affected part of each. DuckDB materialises a CTE
+# that a query reads more than once; when such a CTE is a plain import of one of these (`select * from` it,
+# no filter), the night copies the whole table into memory and spill (the 1M-customer night ran out of disk).
+EVENT_SCALE = {
+    "staging.stg_web__events",
+    "staging.stg_esp__email_events",
+    "staging.stg_pos__transaction_lines",
+    "intermediate.int_identity_record_identifiers",
+    "intermediate.int_records_resolved",
+    "intermediate.int_web_events_sessionized",
+    "intermediate.int_web_sessions_stitched",
+    "intermediate.int_touchpoints_unioned",
+    "raw.web_events",
+    "raw.email_events",
+    "raw.pos_transactions",
+}
+
+
+def _whole_table_ctes(plan: list[dict]) -> list[tuple[str, str]]:
+    """(CTE name, table) of each materialised CTE of a DuckDB JSON plan that is a whole table (projections
+    over an unfiltered scan)."""
+
+    def bare_scan(node: dict) -> str | None:
+        children = node.get("children", [])
+        if node["name"] == "PROJECTION":
+            return bare_scan(children[0]) if len(children) == 1 else None
+        if node["name"] in {"SEQ_SCAN", "TABLE_SCAN"} and not node.get("extra_info", {}).get("Filters"):
+            return node["extra_info"].get("Table")
+        return None
+
+    found: list[tuple[str, str]] = []
+
+    def walk(node: dict) -> None:
+        if node["name"] == "CTE":
+            table = bare_scan(node["children"][0])
+            if table:
+                found.append((node["extra_info"].get("CTE Name"), table))
+        for child in node.get("children", []):
+            walk(child)
+
+    for root in plan:
+        walk(root)
+    return found
+
+
+def test_no_incremental_model_materialises_a_whole_event_table(nights, tmp_path):
+    """The incremental SQL of each incremental model, as DuckDB plans it tonight, copies no event table."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(nights["incremental"], warehouse)
+    target = tmp_path / "target"
+    subprocess.run(
+        [str(BIN / "dbt"), "compile", "--profiles-dir", ".", "--quiet", "--target-path", str(target),
+         "--select", "config.materialized:incremental,resource_type:model"],
+        cwd=REPO_ROOT / "dbt_project", env=os.environ | {"CX_WAREHOUSE_PATH": str(warehouse)},
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    nodes = json.loads((target / "manifest.json").read_text())["nodes"].values()
+    models = {
+        node["name"]: node["compiled_code"]
+        for node in nodes
+        if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
+    }
+    assert {"int_web_events_sessionized", "int_email_messages_summarized", "stg_web__events"} <= models.keys()
+    copied = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for name, sql in sorted(models.items()):
+            assert "is_incremental" not in sql
+            plan = json.loads(con.execute("explain (format json) " + sql).fetchall()[0][1])
+            whole = [(cte, t) for cte, t in _whole_table_ctes(plan) if t.split(".", 1)[1] in EVENT_SCALE]
+            if whole:
+                copied[name] = whole
+    assert copied == {}

@@ -23,14 +23,16 @@
 
 with
 
-web_events as (
+-- web_events, records_resolved and all_keyed are read more than once on an incremental night (all_keyed by
+-- changed_events and keyed, so web_events by both): inlined, each use streams. DuckDB materialises a CTE that is
+-- read twice, and each of these is every web event (EXPLAIN of the incremental SQL showed web_events
+-- materialised whole; the 1M-customer incremental night ran out of disk in this model's spill).
+web_events as {{ not_materialized() }} (
 
     select * from {{ ref('stg_web__events') }}
 
 ),
 
--- records_resolved and all_keyed are read twice on an incremental night: inlined, each use streams (materialised
--- whole, each is every web event; the 1M-customer incremental night ran out of disk in this model's spill)
 records_resolved as {{ not_materialized() }} (
 
     select * from {{ ref('int_records_resolved') }}
