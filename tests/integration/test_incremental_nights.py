@@ -392,3 +392,29 @@ def test_no_incremental_model_materialises_a_whole_event_table(nights, tmp_path)
             if whole:
                 copied[name] = whole
     assert copied == {}
+
+
+def test_attributions_recomputed_unchanged_keep_their_changed_at(nights):
+    """int_records_resolved stamps _changed_at only where an attribution changed (downstream reads those)."""
+    with duckdb.connect(str(nights["incremental"]), read_only=True) as con:
+        night2 = con.execute("select max(_batch_at) from intermediate.int_records_resolved").fetchall()[0][0]
+        recomputed, changed = con.execute(
+            """select count(*), count(*) filter (where _changed_at = ?)
+               from intermediate.int_records_resolved where _batch_at = ?""",
+            [night2, night2],
+        ).fetchall()[0]
+        planted = con.execute(
+            "select _changed_at from intermediate.int_records_resolved where record_id = ?", [PLANTED_EVENT]
+        ).fetchall()
+        stitched_cookie = con.execute(
+            """select count(*), count(*) filter (where resolved._changed_at = ?)
+               from intermediate.int_records_resolved as resolved
+               inner join staging.stg_web__events as events
+                   on resolved.source_model = 'stg_web__events' and resolved.record_id = events.event_id
+               where events.anonymous_id = ? and events.event_id <> ?""",
+            [night2, nights["cookie"], PLANTED_EVENT],
+        ).fetchall()[0]
+    assert planted == [(night2,)]
+    assert 0 < changed < recomputed
+    # the cookie's earlier events now attribute to the customer it logged in as: changed tonight
+    assert stitched_cookie[0] > 0 and stitched_cookie[1] == stitched_cookie[0]

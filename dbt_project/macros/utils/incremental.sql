@@ -165,3 +165,9 @@
 
 {% macro default__not_materialized() -%}
 {%- endmacro %}
+
+
+{#- null_safe_equal(a, b): a equals b, or both are null (true, never null). -#}
+{% macro null_safe_equal(a, b) -%}
+    coalesce({{ a }} = {{ b }} or ({{ a }} is null and {{ b }} is null), false)
+{%- endmacro %}

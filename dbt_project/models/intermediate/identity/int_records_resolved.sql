@@ -22,6 +22,11 @@
 -- attributes again the records whose identifiers were recomputed since this model last ran, the records with an
 -- identifier whose resolution changed since (int_identity_node_resolutions: merges, splits, new customers,
 -- erasures), and the records of a re-delivered business date (withdrawn records leave no row).
+-- `_batch_at` is the run that recomputed the row, `_changed_at` the run in which the attribution last changed (any
+-- column other than recompute_key): a recomputed record that attributes as before keeps its `_changed_at`. The
+-- models downstream re-read records changed since their last run (`_changed_at`): at 1M customers, a night
+-- recomputed 7.9M attributions, and sessionisation, which read `_batch_at`, then cut 555k visitors' sessions
+-- (18.6M of 24.7M web events) again.
 
 {%- set since = {'run': none} -%}
 {%- if execute and is_incremental() -%}
@@ -161,8 +166,7 @@ resolved as (
         attributions.is_customer_activity,
         attributions.is_purchase,
         attributions.recompute_key,
-        attributions._business_date,
-        {{ batch_stamp() }} as _batch_at
+        attributions._business_date
     from attributions
     left join resolving_nodes
         on {{ identity_node_id('attributions.attributed_by', 'attributions.attributed_id_value') }}
@@ -170,8 +174,50 @@ resolved as (
 
 ),
 
+{% set compared = [
+    'customer_key', 'attributed_by', 'is_erased_subject', 'has_conflicting_identifiers', 'observed_at',
+    'is_customer_activity', 'is_purchase', '_business_date',
+] %}
+{% if is_incremental() %}
+-- the attributions this run recomputes, as they were (to keep _changed_at where nothing changed)
+previous as (
+
+    select previous.*
+    from {{ this }} as previous
+    inner join affected_keys
+        on previous.recompute_key = affected_keys.recompute_key
+
+),
+{% endif %}
+
+stamped as (
+
+    select
+        resolved.*,
+        {{ batch_stamp() }} as _batch_at,
+        {% if is_incremental() -%}
+        case
+            when previous.record_id is not null
+                {% for column in compared -%}
+                and {{ null_safe_equal('previous.' ~ column, 'resolved.' ~ column) }}
+                {% endfor -%}
+                then previous._changed_at
+            else {{ batch_stamp() }}
+        end as _changed_at
+        {%- else -%}
+        {{ batch_stamp() }} as _changed_at
+        {%- endif %}
+    from resolved
+    {% if is_incremental() -%}
+    left join previous
+        on resolved.source_model = previous.source_model
+        and resolved.record_id = previous.record_id
+    {%- endif %}
+
+),
+
 final as (
-    {{ recompute_batch('affected_keys', 'resolved', 'recompute_key') }}
+    {{ recompute_batch('affected_keys', 'stamped', 'recompute_key') }}
 )
 
 select * from final

@@ -20,7 +20,7 @@
 --     load this model has seen),
 --   * had an earlier copy of such an event (raw still holds it: a re-sent event with another campaign or
 --     address moves to another message, and the old one loses it),
---   * an event identity resolution attributed again (int_records_resolved._batch_at after this model's), or
+--   * an event identity resolution attributed again (int_records_resolved._changed_at after this model's _batch_at), or
 --   * an event on a business date whose file was re-delivered since (its events may be gone or changed;
 --     _first/_last_business_date bound the dates of a message's events).
 -- A message left without events leaves no row. The result equals a full rebuild
@@ -88,7 +88,7 @@ affected_keys as (
     from keyed_events
     inner join records_resolved
         on keyed_events.event_id = records_resolved.record_id
-    where records_resolved._batch_at > {{ incremental_watermark('_batch_at') }}
+    where records_resolved._changed_at > {{ incremental_watermark('_batch_at') }}
     -- messages with an event of a re-delivered business date
     union
     select previous.message_key

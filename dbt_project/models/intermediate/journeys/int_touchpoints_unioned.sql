@@ -136,7 +136,7 @@ affected_keys as (
         on previous.source_id = records_resolved.record_id
         and records_resolved.source_model = 'stg_pos__transaction_lines'
     where previous.channel = 'store'
-        and records_resolved._batch_at > {{ incremental_watermark('_batch_at') }}
+        and records_resolved._changed_at > {{ incremental_watermark('_batch_at') }}
     union
     select recompute_key
     from {{ this }}
@@ -154,7 +154,7 @@ affected_keys as (
         on previous.source_id = records_resolved.record_id
         and records_resolved.source_model = 'stg_esp__email_events'
     where previous.channel = 'email'
-        and records_resolved._batch_at > {{ incremental_watermark('_batch_at') }}
+        and records_resolved._changed_at > {{ incremental_watermark('_batch_at') }}
     union
     select recompute_key
     from {{ this }}

@@ -84,7 +84,7 @@ affected_visitors as (
     from {{ this }} as previous
     inner join records_resolved
         on previous.event_id = records_resolved.record_id
-    where records_resolved._batch_at > {{ incremental_watermark('_batch_at') }}
+    where records_resolved._changed_at > {{ incremental_watermark('_batch_at') }}
 
 ),
 
