@@ -108,3 +108,19 @@
         else {{ dbt.concat([campaign_id, "'|'", email]) }}
     end
 {%- endmacro %}
+
+
+{#- last_value_ignore_nulls(expr): the window function "last non-null value of expr in the frame" (follow it
+    with `over (...)`). DuckDB and Spark SQL spell IGNORE NULLS differently. -#}
+{% macro last_value_ignore_nulls(expr) -%}
+    {{ return(adapter.dispatch('last_value_ignore_nulls', 'cx_warehouse')(expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__last_value_ignore_nulls(expr) -%}
+    last_value({{ expr }} ignore nulls)
+{%- endmacro %}
+
+{#- Spark SQL: last_value(expr, isIgnoreNull) -#}
+{% macro default__last_value_ignore_nulls(expr) -%}
+    last_value({{ expr }}, true)
+{%- endmacro %}

@@ -129,6 +129,8 @@ flagged as (
 
 ),
 
+-- visitor_session_no counts the session starts up to each event; the session's first event is the latest start
+-- up to it (one window, so every event streams through once: no self-join on the session number)
 numbered as (
 
     select
@@ -137,19 +139,13 @@ numbered as (
             partition by flagged.visitor_id
             order by flagged.occurred_at nulls last, flagged.event_id
             rows between unbounded preceding and current row
-        ) as visitor_session_no
+        ) as visitor_session_no,
+        {{ last_value_ignore_nulls('case when flagged.is_session_start = 1 then flagged.event_id end') }} over (
+            partition by flagged.visitor_id
+            order by flagged.occurred_at nulls last, flagged.event_id
+            rows between unbounded preceding and current row
+        ) as session_first_event_id
     from flagged
-
-),
-
-session_starts as (
-
-    select
-        visitor_id,
-        visitor_session_no,
-        event_id as first_event_id
-    from numbered
-    where is_session_start = 1
 
 ),
 
@@ -159,7 +155,7 @@ sessionized as (
 
         ---------- ids
         numbered.event_id,
-        {{ journeys_key(["'web_session'", 'session_starts.first_event_id']) }} as session_id,
+        {{ journeys_key(["'web_session'", 'numbered.session_first_event_id']) }} as session_id,
         numbered.visitor_id,
         numbered.visitor_session_no,
         numbered.anonymous_id,
@@ -194,9 +190,6 @@ sessionized as (
         {{ batch_stamp() }} as _batch_at
 
     from numbered
-    inner join session_starts
-        on numbered.visitor_id = session_starts.visitor_id
-        and numbered.visitor_session_no = session_starts.visitor_session_no
     left join records_resolved
         on numbered.event_id = records_resolved.record_id
 
