@@ -20,7 +20,8 @@
 --     load this model has seen),
 --   * had an earlier copy of such an event (raw still holds it: a re-sent event with another campaign or
 --     address moves to another message, and the old one loses it),
---   * an event identity resolution attributed again (int_records_resolved._changed_at after this model's _batch_at), or
+--   * an event identity resolution attributes differently now (int_records_resolved._changed_at after this
+--     model's _batch_at), or
 --   * an event on a business date whose file was re-delivered since (its events may be gone or changed;
 --     _first/_last_business_date bound the dates of a message's events).
 -- A message left without events leaves no row. The result equals a full rebuild

@@ -130,7 +130,7 @@ flagged as (
 ),
 
 -- visitor_session_no counts the session starts up to each event; the session's first event is the latest start
--- up to it (one window, so every event streams through once: no self-join on the session number)
+-- up to it, over the same window (a self-join of the events on the session number made DuckDB materialise them all)
 numbered as (
 
     select
