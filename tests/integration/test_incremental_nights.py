@@ -6,6 +6,8 @@ Night 2 delivers what a real second night brings:
 * the twelfth day's extracts (held back from night 1);
 * late files for older days: an e-mail events file of day 5 and a POS file of day 6 that night 1 never saw;
 * a re-delivery (``_r2``) of day 4's web events that drops half of its events and moves one to another cookie;
+* a re-delivery (``_r2``) of day 3's contact-center file without its first contact (a small source loses a
+  record: its attribution must go too);
 * a re-delivery (``_r2``) of day 3's e-mail events that drops half of its events and moves one to another
   campaign, and day 12's e-mail file re-sending an event of day 2 with another address (at least once
   delivery): each moves an event from one e-mail message to another;
@@ -95,6 +97,15 @@ def _redeliver_web_events(landing: Path, day: date) -> str:
     with gzip.open(replacement, "wt", encoding="utf-8") as out:
         out.write("".join(json.dumps(event) + "\n" for event in kept))
     return kept[0]["event_id"]
+
+
+def _redeliver_contacts(landing: Path, day: date) -> str:
+    """Re-deliver day's contact-center file as ``_r2`` without its first contact: a small source loses a
+    record. The other lines keep their bytes (encoding and separator as delivered)."""
+    original = landing / "contact_center" / f"contact_center_{_stamp(day)}.csv"
+    header, first, *rest = original.read_bytes().splitlines(keepends=True)
+    original.with_name(f"contact_center_{_stamp(day)}_r2.csv").write_bytes(b"".join([header, *rest]))
+    return first.split(b";", 1)[0].decode("ascii")
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -187,6 +198,7 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     shutil.copytree(held, landing, dirs_exist_ok=True)
     moved_event = _redeliver_web_events(landing, START + timedelta(days=3))
     moved_email = _redeliver_email_events(landing, START + timedelta(days=2))
+    withdrawn_contact = _redeliver_contacts(landing, START + timedelta(days=2))
     resent_email = _resend_email_event(landing, START + timedelta(days=1), LAST_DAY)
     cookie = _plant_login(landing, root / "warehouse.duckdb")
     night2 = _nightly(root)
@@ -206,6 +218,7 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         "cookie": cookie,
         "moved_event": moved_event,
         "moved_email": moved_email,
+        "withdrawn_contact": withdrawn_contact,
         "resent_email": resent_email,
         "night1_sessionized": night1_sessionized[0][0],
     }
@@ -418,3 +431,71 @@ def test_attributions_recomputed_unchanged_keep_their_changed_at(nights):
     assert 0 < changed < recomputed
     # the cookie's earlier events now attribute to the customer it logged in as: changed tonight
     assert stitched_cookie[0] > 0 and stitched_cookie[1] == stitched_cookie[0]
+
+
+def test_identifier_rows_recomputed_unchanged_keep_their_changed_at(nights):
+    """int_identity_record_identifiers reads the small sources whole every night but moves _changed_at only
+    for records whose rows changed; int_records_resolved attributes again only those and the records with an
+    identifier that resolves differently."""
+    with duckdb.connect(str(nights["incremental"]), read_only=True) as con:
+        night2 = con.execute(
+            "select max(_batch_at) from intermediate.int_identity_record_identifiers"
+        ).fetchall()[0][0]
+        crm, recomputed, changed = con.execute(
+            """select count(distinct record_id), count(distinct record_id) filter (where _batch_at = ?),
+                      count(distinct record_id) filter (where _changed_at = ?)
+               from intermediate.int_identity_record_identifiers where source_model = 'stg_crm__customers'""",
+            [night2, night2],
+        ).fetchall()[0]
+        planted = con.execute(
+            """select distinct _changed_at from intermediate.int_identity_record_identifiers
+               where record_id = ?""",
+            [PLANTED_EVENT],
+        ).fetchall()
+        night1_resolved = con.execute(
+            """select max(_batch_at) from intermediate.int_records_resolved
+               where _batch_at < (select max(_batch_at) from intermediate.int_records_resolved)"""
+        ).fetchall()[0][0]
+        reattributed = {
+            row[0]
+            for row in con.execute(
+                """select record_id from intermediate.int_records_resolved
+                   where source_model = 'stg_crm__customers' and _batch_at > ?""",
+                [night1_resolved],
+            ).fetchall()
+        }
+        expected = {
+            row[0]
+            for row in con.execute(
+                """select identifiers.record_id
+                   from intermediate.int_identity_record_identifiers as identifiers
+                   left join intermediate.int_identity_node_resolutions as resolutions
+                       on identifiers.node_id = resolutions.node_id
+                   where identifiers.source_model = 'stg_crm__customers'
+                       and (identifiers._changed_at > ? or resolutions._changed_at > ?)""",
+                [night1_resolved, night1_resolved],
+            ).fetchall()
+        }
+    assert recomputed == crm, "every CRM record is recomputed every night"
+    assert 0 < changed < crm, "day 12's new and changed CRM records, not the others"
+    assert planted == [(night2,)]
+    assert reattributed == expected
+    assert 0 < len(reattributed) < crm
+
+
+def test_a_withdrawn_contact_lost_its_identifiers_and_attribution(nights):
+    with duckdb.connect(str(nights["incremental"]), read_only=True) as con:
+        left = [
+            con.execute(
+                f"""select count(*) from {table}
+                    where source_model = 'stg_contact_center__contacts' and record_id = ?""",
+                [nights["withdrawn_contact"]],
+            ).fetchall()[0][0]
+            for table in ("intermediate.int_identity_record_identifiers", "intermediate.int_records_resolved")
+        ]
+        contacts = con.execute(
+            """select count(*) from intermediate.int_records_resolved
+               where source_model = 'stg_contact_center__contacts'"""
+        ).fetchall()[0][0]
+    assert left == [0, 0]
+    assert contacts > 0

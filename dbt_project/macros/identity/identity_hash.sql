@@ -94,13 +94,15 @@
 
 
 {#- identity_recompute_key(source_model, record_id): the unit an incremental night recomputes a record's
-    identifiers (and attribution) in: one event, one receipt, or a whole small source. -#}
+    identifiers (and attribution) in: one event, one receipt, or one record of a small source
+    (`<source_model>|<record_id>`: a small source is read whole every night, but only its records that came out
+    different are attributed again). -#}
 {% macro identity_recompute_key(source_model, record_id) -%}
     case
         when {{ source_model }} = 'stg_web__events' then {{ dbt.concat(["'web|'", record_id]) }}
         when {{ source_model }} = 'stg_esp__email_events' then {{ dbt.concat(["'email|'", record_id]) }}
         when {{ source_model }} = 'stg_pos__transaction_lines' then {{ dbt.concat(["'pos|'", record_id]) }}
-        else {{ dbt.concat(["'source|'", source_model]) }}
+        else {{ dbt.concat([source_model, "'|'", record_id]) }}
     end
 {%- endmacro %}
 

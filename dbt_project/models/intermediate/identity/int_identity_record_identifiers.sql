@@ -26,7 +26,12 @@
 --                        business date whose file was re-delivered;
 --   `email|<event_id>`   new or changed e-mail events and those of a re-delivered date;
 --   `pos|<transaction>`  receipts with a new or changed line and those of a re-delivered date;
---   `source|<model>`     CRM, webshop orders, contacts, social, surveys and privacy requests: small, whole.
+--   `<model>|<record>`   CRM, webshop orders, contacts, social, surveys and privacy requests: small sources,
+--                        read whole every night (a record that is gone leaves no row).
+-- `_batch_at` is the run that recomputed the record, `_changed_at` the run in which its rows last changed (a
+-- row added, gone, or any column other than recompute_key and the stamps different): a recomputed record that
+-- comes out as it was keeps its `_changed_at`, and int_records_resolved attributes again only records changed
+-- since its last run (every night recomputes the whole CRM, orders and contacts, most of it unchanged).
 
 {%- set since = {} -%}
 {%- if execute and is_incremental() -%}
@@ -600,10 +605,10 @@ affected_keys as (
 
     select distinct recompute_key from record_identifiers
     union
-    -- the small sources, whole (also when a source has no row left)
+    -- the small sources' records, whole (also those that are gone)
     select recompute_key
     from {{ this }}
-    where recompute_key like 'source|%'
+    where source_model {{ source_groups[-1] }}
     -- records of a re-delivered business date (a withdrawn record leaves no row)
     union
     select recompute_key
@@ -616,10 +621,86 @@ affected_keys as (
             and _business_date in ({{ redelivered_dates('pos_transactions', since['pos']) }}))
 
 ),
+
+{#- every compared column: all of the table's but the row's identity and the bookkeeping -#}
+{%- set compared = [] -%}
+{%- for column in adapter.get_columns_in_relation(this) -%}
+    {%- if column.name not in ['source_model', 'record_id', 'id_type', 'id_value', 'recompute_key', '_batch_at',
+                               '_changed_at'] -%}
+        {%- do compared.append(column.name) -%}
+    {%- endif -%}
+{%- endfor %}
+-- the rows of the recomputed records as they were
+previous as (
+
+    select previous.*
+    from {{ this }} as previous
+    inner join affected_keys
+        on previous.recompute_key = affected_keys.recompute_key
+
+),
+
+-- per recomputed row: 1 when it is new, gone or different
+row_changes as (
+
+    select
+        coalesce(record_identifiers.recompute_key, previous.recompute_key) as recompute_key,
+        previous._changed_at as previous_changed_at,
+        case
+            when record_identifiers.record_id is not null
+                and previous.record_id is not null
+                {% for column in compared -%}
+                and {{ null_safe_equal('previous.' ~ column, 'record_identifiers.' ~ column) }}
+                {% endfor -%}
+                then 0
+            else 1
+        end as is_changed
+    from record_identifiers
+    full outer join previous
+        on record_identifiers.source_model = previous.source_model
+        and record_identifiers.record_id = previous.record_id
+        and record_identifiers.id_type = previous.id_type
+        and record_identifiers.id_value = previous.id_value
+
+),
+
+key_changes as (
+
+    select
+        recompute_key,
+        max(is_changed) as is_changed,
+        max(previous_changed_at) as previous_changed_at
+    from row_changes
+    group by recompute_key
+
+),
+
+stamped as (
+
+    select
+        record_identifiers.*,
+        case
+            when key_changes.is_changed = 0 then key_changes.previous_changed_at
+            else {{ batch_stamp() }}
+        end as _changed_at
+    from record_identifiers
+    left join key_changes
+        on record_identifiers.recompute_key = key_changes.recompute_key
+
+),
+{% else %}
+stamped as (
+
+    select
+        record_identifiers.*,
+        {{ batch_stamp() }} as _changed_at
+    from record_identifiers
+
+),
 {% endif %}
 
 final as (
-    {{ recompute_batch('affected_keys', 'record_identifiers', 'recompute_key') }}
+    {{ recompute_batch('affected_keys', 'stamped', 'recompute_key') }}
 )
 
 select * from final

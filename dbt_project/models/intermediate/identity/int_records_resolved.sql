@@ -19,9 +19,10 @@
 -- person (is_erased_subject): such a record is about the erased person and is not passed on to anyone else.
 --
 -- Incremental (strategy recompute_keys) by the record's recompute_key (int_identity_record_identifiers): a night
--- attributes again the records whose identifiers were recomputed since this model last ran, the records with an
--- identifier whose resolution changed since (int_identity_node_resolutions: merges, splits, new customers,
--- erasures), and the records of a re-delivered business date (withdrawn records leave no row).
+-- attributes again the records whose identifiers changed since this model last ran (their `_changed_at`, and the
+-- records of a small source that are gone), the records with an identifier whose resolution changed since
+-- (int_identity_node_resolutions: merges, splits, new customers, erasures), and the records of a re-delivered
+-- business date (withdrawn records leave no row).
 -- `_batch_at` is the run that recomputed the row, `_changed_at` the run in which the attribution last changed (any
 -- column other than recompute_key): a recomputed record that attributes as before keeps its `_changed_at`, and the
 -- models downstream re-read only records changed since their last run (most recomputed records come out the
@@ -60,9 +61,20 @@ resolving_nodes as (
 {% if is_incremental() %}
 affected_keys as (
 
+    -- records whose identifiers changed since this model last ran
     select recompute_key
     from all_record_identifiers
-    where _batch_at > {{ incremental_watermark('_batch_at') }}
+    where _changed_at > {{ incremental_watermark('_batch_at') }}
+    union
+    -- records of a small source that are gone (an event record goes with its re-delivered date, below)
+    select recompute_key
+    from {{ this }}
+    where source_model {{ identity_source_groups()[-1] }}
+        and recompute_key not in (
+            select recompute_key
+            from all_record_identifiers
+            where source_model {{ identity_source_groups()[-1] }}
+        )
     union
     select all_record_identifiers.recompute_key
     from all_record_identifiers
