@@ -109,16 +109,29 @@
 
 {#
     identity_source_groups(): conditions on source_model that split record-level work into one group per event
-    source (web events, e-mail events, POS receipts) and one for all small sources. The identity models
-    aggregate per group and union the results: one aggregate over every source at once ran out of memory at
-    1M customers x 180 days, per group it spills. Use: `where source_model {{ condition }}`.
+    source (web events, e-mail events, POS receipts) and one for all small sources (the last,
+    identity_small_sources()). The identity models aggregate per group and union the results: one aggregate over
+    every source at once ran out of memory at 1M customers x 180 days, per group it spills. Use:
+    `where source_model {{ condition }}`.
 #}
 {% macro identity_source_groups() -%}
-    {%- set event_sources = ['stg_web__events', 'stg_esp__email_events', 'stg_pos__transaction_lines'] -%}
     {%- set groups = [] -%}
-    {%- for source_model in event_sources -%}
+    {%- for source_model in identity_event_sources() -%}
         {%- do groups.append("= '" ~ source_model ~ "'") -%}
     {%- endfor -%}
-    {%- do groups.append("not in ('" ~ event_sources | join("', '") ~ "')") -%}
+    {%- do groups.append(identity_small_sources()) -%}
     {{ return(groups) }}
+{%- endmacro %}
+
+
+{#- identity_small_sources(): the condition on source_model of the small sources (CRM, orders, contacts,
+    social, surveys, privacy requests), which an incremental night reads whole. -#}
+{% macro identity_small_sources() -%}
+    {{ return("not in ('" ~ identity_event_sources() | join("', '") ~ "')") }}
+{%- endmacro %}
+
+
+{#- identity_event_sources(): the event-scale staging models, recomputed per event / receipt. -#}
+{% macro identity_event_sources() -%}
+    {{ return(['stg_web__events', 'stg_esp__email_events', 'stg_pos__transaction_lines']) }}
 {%- endmacro %}

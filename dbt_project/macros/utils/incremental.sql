@@ -171,3 +171,28 @@
 {% macro null_safe_equal(a, b) -%}
     coalesce({{ a }} = {{ b }} or ({{ a }} is null and {{ b }} is null), false)
 {%- endmacro %}
+
+
+{#- relation_columns_except(relation, excluded): the names of the relation's columns, in table order, but those
+    in `excluded`: what an incremental model compares with its previous rows (the table decides, so a new
+    column is compared without a list to keep in sync). -#}
+{% macro relation_columns_except(relation, excluded) -%}
+    {%- set names = [] -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- if column.name not in excluded -%}
+            {%- do names.append(column.name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{%- endmacro %}
+
+
+{#- all_null_safe_equal(left, right, columns): every column of `columns` null-safe equal between the relations
+    (aliases) `left` and `right`; true when `columns` is empty. -#}
+{% macro all_null_safe_equal(left, right, columns) -%}
+    {%- set conditions = [] -%}
+    {%- for column in columns -%}
+        {%- do conditions.append(null_safe_equal(left ~ '.' ~ column, right ~ '.' ~ column)) -%}
+    {%- endfor -%}
+    {{ conditions | join('\n                and ') if conditions else 'true' }}
+{%- endmacro %}

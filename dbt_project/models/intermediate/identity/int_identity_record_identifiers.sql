@@ -608,7 +608,7 @@ affected_keys as (
     -- the small sources' records, whole (also those that are gone)
     select recompute_key
     from {{ this }}
-    where source_model {{ source_groups[-1] }}
+    where source_model {{ identity_small_sources() }}
     -- records of a re-delivered business date (a withdrawn record leaves no row)
     union
     select recompute_key
@@ -623,13 +623,8 @@ affected_keys as (
 ),
 
 {#- every compared column: all of the table's but the row's identity and the bookkeeping -#}
-{%- set compared = [] -%}
-{%- for column in adapter.get_columns_in_relation(this) -%}
-    {%- if column.name not in ['source_model', 'record_id', 'id_type', 'id_value', 'recompute_key', '_batch_at',
-                               '_changed_at'] -%}
-        {%- do compared.append(column.name) -%}
-    {%- endif -%}
-{%- endfor %}
+{%- set compared = relation_columns_except(this, ['source_model', 'record_id', 'id_type', 'id_value',
+                                                  'recompute_key', '_batch_at', '_changed_at']) %}
 -- the rows of the recomputed records as they were
 previous as (
 
@@ -649,9 +644,7 @@ row_changes as (
         case
             when record_identifiers.record_id is not null
                 and previous.record_id is not null
-                {% for column in compared -%}
-                and {{ null_safe_equal('previous.' ~ column, 'record_identifiers.' ~ column) }}
-                {% endfor -%}
+                and {{ all_null_safe_equal('previous', 'record_identifiers', compared) }}
                 then 0
             else 1
         end as is_changed

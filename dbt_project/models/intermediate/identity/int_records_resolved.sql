@@ -69,11 +69,11 @@ affected_keys as (
     -- records of a small source that are gone (an event record goes with its re-delivered date, below)
     select recompute_key
     from {{ this }}
-    where source_model {{ identity_source_groups()[-1] }}
+    where source_model {{ identity_small_sources() }}
         and recompute_key not in (
             select recompute_key
             from all_record_identifiers
-            where source_model {{ identity_source_groups()[-1] }}
+            where source_model {{ identity_small_sources() }}
         )
     union
     select all_record_identifiers.recompute_key
@@ -188,12 +188,8 @@ resolved as (
 -- the attributions this run recomputes, as they were: a record that attributes as before keeps its _changed_at
 {% if is_incremental() %}
 {#- every attribution column: all of the table's but the row's identity and its bookkeeping -#}
-{%- set compared = [] -%}
-{%- for column in adapter.get_columns_in_relation(this) -%}
-    {%- if column.name not in ['source_model', 'record_id', 'recompute_key', '_batch_at', '_changed_at'] -%}
-        {%- do compared.append(column.name) -%}
-    {%- endif -%}
-{%- endfor %}
+{%- set compared = relation_columns_except(this, ['source_model', 'record_id', 'recompute_key', '_batch_at',
+                                                  '_changed_at']) %}
 previous as (
 
     select previous.*
@@ -222,9 +218,7 @@ stamped as (
         {{ batch_stamp() }} as _batch_at,
         case
             when previous.record_id is not null
-                {% for column in compared -%}
-                and {{ null_safe_equal('previous.' ~ column, 'resolved.' ~ column) }}
-                {% endfor -%}
+                and {{ all_null_safe_equal('previous', 'resolved', compared) }}
                 then previous._changed_at
             else {{ batch_stamp() }}
         end as _changed_at
